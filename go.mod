@@ -1,0 +1,3 @@
+module github.com/corosync-go/corosync
+
+go 1.26

@@ -1,0 +1,221 @@
+package totem
+
+import (
+	"container/heap"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+)
+
+// testNet is a minimal deterministic network for l2 tests: fixed delay, optional cut links.
+type testNet struct {
+	t     *testing.T
+	now   time.Duration
+	nodes map[NodeID]*Node
+	ids   []NodeID
+	q     pktQueue
+	seq   int
+	delay time.Duration
+	cut   map[[2]NodeID]bool
+	log   map[NodeID][]Delivery // copies
+	down  map[NodeID]bool
+}
+
+type queued struct {
+	at   time.Duration
+	seq  int
+	to   NodeID
+	data []byte
+}
+
+type pktQueue []queued
+
+func (q pktQueue) Len() int { return len(q) }
+func (q pktQueue) Less(i, j int) bool {
+	if q[i].at != q[j].at {
+		return q[i].at < q[j].at
+	}
+	return q[i].seq < q[j].seq
+}
+func (q pktQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *pktQueue) Push(x any)   { *q = append(*q, x.(queued)) }
+func (q *pktQueue) Pop() any     { o := *q; x := o[len(o)-1]; *q = o[:len(o)-1]; return x }
+
+func testConfig(id NodeID) Config {
+	c := DefaultConfig(id, 1000*time.Millisecond)
+	c.WindowFramesMax = 1024
+	c.Incarnation = uint32(id) * 7
+	return c
+}
+
+func newTestNet(t *testing.T, n int) *testNet {
+	tn := &testNet{t: t, nodes: map[NodeID]*Node{}, delay: time.Millisecond, cut: map[[2]NodeID]bool{},
+		log: map[NodeID][]Delivery{}, down: map[NodeID]bool{}}
+	for i := 1; i <= n; i++ {
+		id := NodeID(i)
+		node, err := NewNode(testConfig(id), 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tn.nodes[id] = node
+		tn.ids = append(tn.ids, id)
+	}
+	for _, id := range tn.ids {
+		tn.flush(id)
+	}
+	return tn
+}
+
+func (tn *testNet) flush(id NodeID) {
+	n := tn.nodes[id]
+	rd := n.Ready()
+	for _, p := range rd.Packets {
+		for _, to := range tn.ids {
+			if to == id || (p.To != Broadcast && p.To != to) || tn.cut[[2]NodeID{id, to}] {
+				continue
+			}
+			tn.seq++
+			heap.Push(&tn.q, queued{at: tn.now + tn.delay, seq: tn.seq, to: to, data: slices.Clone(p.Data)})
+		}
+	}
+	for _, e := range rd.Events {
+		if testing.Verbose() {
+			tn.t.Logf("%v node %d: %s", e.At, id, e.Text)
+		}
+	}
+	for _, d := range rd.Deliveries {
+		d.Payload = slices.Clone(d.Payload)
+		tn.log[id] = append(tn.log[id], d)
+	}
+	n.Advance()
+}
+
+// run advances virtual time by d, processing packets and timers in order.
+func (tn *testNet) run(d time.Duration) {
+	end := tn.now + d
+	for steps := 0; steps < 10_000_000; steps++ {
+		next := end
+		var who NodeID
+		for _, id := range tn.ids {
+			if tn.down[id] {
+				continue
+			}
+			if dl := tn.nodes[id].NextDeadline(); dl != 0 && dl < next {
+				next, who = dl, id
+			}
+		}
+		if len(tn.q) > 0 && tn.q[0].at <= next {
+			p := heap.Pop(&tn.q).(queued)
+			tn.now = p.at
+			if !tn.down[p.to] {
+				tn.nodes[p.to].Receive(tn.now, p.data)
+				tn.flush(p.to)
+			}
+			continue
+		}
+		if who == 0 {
+			tn.now = end
+			return
+		}
+		tn.now = next
+		tn.nodes[who].Tick(tn.now)
+		tn.flush(who)
+	}
+	tn.t.Fatal("run did not terminate")
+}
+
+func (tn *testNet) submit(id NodeID, s string, safe bool) {
+	if err := tn.nodes[id].Submit([]byte(s), safe); err != nil {
+		tn.t.Fatal(err)
+	}
+	tn.flush(id)
+}
+
+func messages(ds []Delivery, after int) []string {
+	var out []string
+	for _, d := range ds[after:] {
+		if d.Kind == DeliverMessage {
+			out = append(out, string(d.Payload))
+		}
+	}
+	return out
+}
+
+func lastRegular(ds []Delivery) (*Configuration, int) {
+	for i := len(ds) - 1; i >= 0; i-- {
+		if ds[i].Kind == DeliverRegular {
+			return ds[i].Config, i
+		}
+	}
+	return nil, -1
+}
+
+func TestRingFormsAndOrders(t *testing.T) {
+	tn := newTestNet(t, 3)
+	tn.run(5 * time.Second)
+	for _, id := range tn.ids {
+		n := tn.nodes[id]
+		if n.State() != StateOperational {
+			t.Fatalf("node %d in %v", id, n.State())
+		}
+		c, _ := lastRegular(tn.log[id])
+		if c == nil || !slices.Equal(c.Members, []NodeID{1, 2, 3}) {
+			t.Fatalf("node %d config %+v", id, c)
+		}
+	}
+	for i := 0; i < 50; i++ {
+		tn.submit(NodeID(i%3+1), fmt.Sprintf("m%d", i), i%5 == 0)
+	}
+	tn.run(2 * time.Second)
+	var want []string
+	for _, id := range tn.ids {
+		_, at := lastRegular(tn.log[id])
+		got := messages(tn.log[id], at)
+		if len(got) != 50 {
+			t.Fatalf("node %d delivered %d of 50: %v", id, len(got), got)
+		}
+		if want == nil {
+			want = got
+		} else if !slices.Equal(got, want) {
+			t.Fatalf("node %d order differs:\n%v\n%v", id, got, want)
+		}
+	}
+}
+
+func TestPartitionAndMerge(t *testing.T) {
+	tn := newTestNet(t, 3)
+	tn.run(5 * time.Second)
+	// Cut node 3 off.
+	for _, a := range tn.ids {
+		if a != 3 {
+			tn.cut[[2]NodeID{a, 3}], tn.cut[[2]NodeID{3, a}] = true, true
+		}
+	}
+	tn.submit(1, "during", true)
+	tn.run(10 * time.Second)
+	c, _ := lastRegular(tn.log[1])
+	if !slices.Equal(c.Members, []NodeID{1, 2}) {
+		t.Fatalf("partition: node 1 sees %v", c.Members)
+	}
+	c, _ = lastRegular(tn.log[3])
+	if !slices.Equal(c.Members, []NodeID{3}) {
+		t.Fatalf("partition: node 3 sees %v", c.Members)
+	}
+	tn.cut = map[[2]NodeID]bool{}
+	tn.run(10 * time.Second)
+	for _, id := range tn.ids {
+		c, _ := lastRegular(tn.log[id])
+		if !slices.Equal(c.Members, []NodeID{1, 2, 3}) {
+			t.Fatalf("merge: node %d sees %v", id, c.Members)
+		}
+	}
+	tn.submit(3, "after", false)
+	tn.run(time.Second)
+	for _, id := range tn.ids {
+		_, at := lastRegular(tn.log[id])
+		if got := messages(tn.log[id], at); !slices.Equal(got, []string{"after"}) {
+			t.Fatalf("node %d after merge delivered %v", id, got)
+		}
+	}
+}
