@@ -74,7 +74,7 @@ const (
 	FlagSafe uint8 = 1 << 0
 	// FlagEncapsulated marks an old-ring message re-sent during recovery.
 	FlagEncapsulated uint8 = 1 << 1
-	mcastFlagsKnown = FlagSafe | FlagEncapsulated
+	mcastFlagsKnown        = FlagSafe | FlagEncapsulated
 )
 
 // Decode errors; they are counted by reason in Stats.
