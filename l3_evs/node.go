@@ -1,0 +1,383 @@
+// Package evs provides Extended Virtual Synchrony delivery of application messages on top of
+// the Totem ring (l2): agreed and safe messages of up to MessageBytesMax bytes, packed many to
+// a frame or fragmented across frames, routed by a 16-bit service id, with transitional and
+// regular configurations in EVS order. Like l2 it is a deterministic state machine driven by
+// Receive, Tick and Submit, with outputs collected through Ready and Advance.
+package evs
+
+import (
+	"errors"
+	"time"
+
+	totem "github.com/corosync-go/corosync/l2_totem"
+)
+
+// Guarantee is the delivery guarantee a message asks for.
+type Guarantee uint8
+
+// Delivery guarantees. Agreed: total order, delivered as soon as it is contiguous. Safe:
+// total order, delivered only once every member of the configuration holds it.
+const (
+	Agreed Guarantee = iota
+	Safe
+)
+
+// DefaultMessageBytesMax is corosync's MESSAGE_SIZE_MAX.
+const DefaultMessageBytesMax = 1 << 20
+
+// Submission errors.
+var (
+	// ErrTryAgain means the queues are full (or a fragmented message is still in flight):
+	// retry once the ring has moved. It maps to CS_ERR_TRY_AGAIN.
+	ErrTryAgain = errors.New("evs: queues full, try again")
+	// ErrMessageTooLarge means the message exceeds MessageBytesMax.
+	ErrMessageTooLarge = errors.New("evs: message larger than the configured maximum")
+)
+
+// Config configures a Node.
+type Config struct {
+	Totem totem.Config
+	// MessageBytesMax bounds one application message (and so each reassembly buffer).
+	MessageBytesMax int
+}
+
+// EventKind says what an Event carries.
+type EventKind uint8
+
+// Event kinds.
+const (
+	EventMessage EventKind = iota + 1
+	EventTransitional
+	EventRegular
+)
+
+// Event is one EVS delivery. Payload and Config are owned by the Node until Advance.
+type Event struct {
+	Kind    EventKind
+	Service uint16
+	Sender  totem.NodeID
+	Safe    bool
+	// Ring and Seq name the frame that completed the message (its ordering point).
+	Ring    totem.RingID
+	Seq     uint64
+	Payload []byte
+	Config  *totem.Configuration
+}
+
+// Ready is what the driver must do; owned by the Node until Advance.
+type Ready struct {
+	// PersistRingSeq: see totem.Ready. Persist before sending Packets.
+	PersistRingSeq uint64
+	Packets        []totem.Packet
+	Events         []Event
+	Log            []totem.Event
+}
+
+// Stats count what l3 saw beyond l2's counters.
+type Stats struct {
+	MessagesDelivered uint64
+	FramesPacked      uint64
+	FragmentsSent     uint64
+	BadFrames         uint64 // malformed frames (counted, never delivered)
+	OrphanFragments   uint64 // continuations without a start (after a configuration change)
+	DiscardedPartials uint64 // partial messages dropped at a configuration change
+	RestartedMessages uint64 // own fragmented messages re-sent after a configuration change
+	BadFramesByReason map[string]uint64
+}
+
+type partial struct {
+	service uint16
+	total   int
+	safe    bool
+	buf     []byte
+}
+
+type outgoing struct {
+	service uint16
+	safe    bool
+	data    []byte
+	started bool // its first fragment has been delivered back to us
+}
+
+// Node is one processor's EVS endpoint. Not safe for concurrent use.
+type Node struct {
+	cfg   Config
+	srp   *totem.Node
+	id    totem.NodeID
+	stats Stats
+
+	open     []byte // frame being packed
+	openSafe bool
+
+	inflight *outgoing // our fragmented message, until delivered back whole
+	partials map[totem.NodeID]*partial
+	done     [][]byte // reassembly buffers handed out in this Ready
+	spare    [][]byte
+
+	rd  Ready
+	rec record
+}
+
+// NewNode creates an EVS node over a new Totem node.
+func NewNode(cfg Config, persistedRingSeq uint64, now time.Duration) (*Node, error) {
+	if cfg.MessageBytesMax <= 0 {
+		cfg.MessageBytesMax = DefaultMessageBytesMax
+	}
+	srp, err := totem.NewNode(cfg.Totem, persistedRingSeq, now)
+	if err != nil {
+		return nil, err
+	}
+	return &Node{
+		cfg: cfg, srp: srp, id: cfg.Totem.NodeID,
+		partials: map[totem.NodeID]*partial{},
+		stats:    Stats{BadFramesByReason: map[string]uint64{}},
+	}, nil
+}
+
+// Totem gives read access to the ring state machine (state, ring, stats, HasFrame).
+func (n *Node) Totem() *totem.Node { return n.srp }
+
+// Stats returns l3 counters (the maps are shared: read them before the next call).
+func (n *Node) Stats() Stats { return n.stats }
+
+// Receive, Tick and NextDeadline pass straight to the ring; see totem.Node.
+func (n *Node) Receive(now time.Duration, pkt []byte) { n.srp.Receive(now, pkt) }
+
+// Tick advances time; see totem.Node.Tick.
+func (n *Node) Tick(now time.Duration) { n.srp.Tick(now) }
+
+// NextDeadline returns when Tick must next be called (0: no timer armed).
+func (n *Node) NextDeadline() time.Duration { return n.srp.NextDeadline() }
+
+// Leave announces a graceful departure; see totem.Node.Leave.
+func (n *Node) Leave() { n.srp.Leave() }
+
+// Submit queues msg for service with guarantee g. The message is copied.
+func (n *Node) Submit(service uint16, msg []byte, g Guarantee) error {
+	if len(msg) > n.cfg.MessageBytesMax {
+		return ErrMessageTooLarge
+	}
+	safe := g == Safe
+	frameMax := n.cfg.Totem.FrameBytesMax
+	whole := recordOverhead(recordWhole, len(msg), 0) + len(msg)
+	if frameHdrBytes+whole <= frameMax {
+		// Pack: a frame carries one guarantee, so a change of guarantee closes the frame.
+		if len(n.open) > 0 && (n.openSafe != safe || len(n.open)+whole > frameMax) {
+			if !n.flushOpen() {
+				return ErrTryAgain
+			}
+		}
+		if len(n.open) == 0 {
+			n.open = append(n.open[:0], frameVersion)
+			n.openSafe = safe
+		}
+		n.open = appendRecord(n.open, recordWhole, service, 0, msg)
+		return nil
+	}
+	if n.inflight != nil || !n.flushOpen() {
+		return ErrTryAgain
+	}
+	frames := n.fragmentCount(len(msg))
+	if frames > n.srp.PendingRoom() {
+		return ErrTryAgain
+	}
+	n.inflight = &outgoing{service: service, safe: safe, data: append([]byte(nil), msg...)}
+	n.sendFragments(n.inflight)
+	return nil
+}
+
+// fragmentCount is how many frames a message of size bytes needs.
+func (n *Node) fragmentCount(size int) int {
+	frames, off := 0, 0
+	for off < size {
+		kind := uint8(recordMiddle)
+		if off == 0 {
+			kind = recordFirst
+		}
+		room := n.cfg.Totem.FrameBytesMax - frameHdrBytes - recordOverhead(kind, n.cfg.Totem.FrameBytesMax, size)
+		off += room
+		frames++
+	}
+	return frames
+}
+
+func (n *Node) sendFragments(o *outgoing) {
+	frameMax := n.cfg.Totem.FrameBytesMax
+	buf := make([]byte, 0, frameMax)
+	for off := 0; off < len(o.data); {
+		kind := uint8(recordMiddle)
+		if off == 0 {
+			kind = recordFirst
+		}
+		room := frameMax - frameHdrBytes - recordOverhead(kind, frameMax, len(o.data))
+		end := min(off+room, len(o.data))
+		if end == len(o.data) && off > 0 {
+			kind = recordLast
+		}
+		buf = appendRecord(append(buf[:0], frameVersion), kind, o.service, len(o.data), o.data[off:end])
+		// Room was checked by the caller; an error here would be a bug in fragmentCount.
+		if err := n.srp.Submit(buf, o.safe); err != nil {
+			panic("evs: fragment submit: " + err.Error())
+		}
+		n.stats.FragmentsSent++
+		off = end
+	}
+}
+
+// flushOpen hands the packed frame to the ring; false if the ring's queue is full.
+func (n *Node) flushOpen() bool {
+	if len(n.open) == 0 {
+		return true
+	}
+	if n.inflight != nil {
+		return false // keep sender FIFO order behind the fragmented message
+	}
+	if err := n.srp.Submit(n.open, n.openSafe); err != nil {
+		return false
+	}
+	n.stats.FramesPacked++
+	n.open = n.open[:0]
+	return true
+}
+
+// Ready flushes the packed frame when the ring's next token visit has room for it (so that
+// frames fill up under load but go out at once when the ring is idle), then returns outputs.
+func (n *Node) Ready() *Ready {
+	if len(n.open) > 0 && n.srp.PendingFrames() < n.cfg.Totem.MaxMessages {
+		n.flushOpen()
+	}
+	r := n.srp.Ready()
+	n.rd.PersistRingSeq = r.PersistRingSeq
+	n.rd.Packets = r.Packets
+	n.rd.Log = r.Events
+	for i := range r.Deliveries {
+		n.deliver(&r.Deliveries[i])
+	}
+	// Re-read: restarting a cut message may have released a held token.
+	n.rd.Packets = r.Packets
+	return &n.rd
+}
+
+// Advance releases the outputs of the last Ready.
+func (n *Node) Advance() {
+	n.srp.Advance()
+	for i := range n.rd.Events {
+		n.rd.Events[i] = Event{}
+	}
+	n.rd.Events = n.rd.Events[:0]
+	n.spare = append(n.spare, n.done...)
+	n.done = n.done[:0]
+}
+
+// Flush hands a partly packed frame to the ring now, regardless of load.
+func (n *Node) Flush() { n.flushOpen() }
+
+func (n *Node) deliver(d *totem.Delivery) {
+	switch d.Kind {
+	case totem.DeliverMessage:
+		n.deliverFrame(d)
+	case totem.DeliverTransitional, totem.DeliverRegular:
+		n.configChange()
+		kind := EventRegular
+		if d.Kind == totem.DeliverTransitional {
+			kind = EventTransitional
+		}
+		n.rd.Events = append(n.rd.Events, Event{Kind: kind, Ring: d.Ring, Config: d.Config})
+	}
+}
+
+// configChange drops partial messages, alike on every member (they all see the same frames
+// before the same configuration), and re-sends our own fragmented message if it was cut.
+func (n *Node) configChange() {
+	for sender, p := range n.partials {
+		n.stats.DiscardedPartials++
+		n.spare = append(n.spare, p.buf[:0])
+		delete(n.partials, sender)
+	}
+	if o := n.inflight; o != nil && o.started {
+		o.started = false
+		if n.fragmentCount(len(o.data)) <= n.srp.PendingRoom() {
+			n.stats.RestartedMessages++
+			n.sendFragments(o)
+		} else {
+			n.inflight = nil // cannot happen with the queue bound above one message; drop loudly
+			n.stats.DiscardedPartials++
+		}
+	}
+}
+
+func (n *Node) deliverFrame(d *totem.Delivery) {
+	r, err := newFrameReader(d.Payload, n.cfg.MessageBytesMax)
+	if err != nil {
+		n.badFrame(err)
+		return
+	}
+	rec := &n.rec
+	for {
+		ok, err := r.next(rec)
+		if err != nil {
+			n.badFrame(err)
+			return
+		}
+		if !ok {
+			return
+		}
+		switch rec.kind {
+		case recordWhole:
+			n.emit(d, rec.service, rec.data)
+		case recordFirst:
+			if p := n.partials[d.Sender]; p != nil {
+				n.stats.DiscardedPartials++
+				n.spare = append(n.spare, p.buf[:0])
+			}
+			p := &partial{service: rec.service, total: rec.total, safe: d.Safe, buf: n.takeBuf()}
+			p.buf = append(p.buf, rec.data...)
+			n.partials[d.Sender] = p
+			if d.Sender == n.id && n.inflight != nil {
+				n.inflight.started = true
+			}
+		default:
+			p := n.partials[d.Sender]
+			if p == nil || p.service != rec.service || len(p.buf)+len(rec.data) > p.total {
+				n.stats.OrphanFragments++
+				continue
+			}
+			p.buf = append(p.buf, rec.data...)
+			if rec.kind == recordLast {
+				delete(n.partials, d.Sender)
+				if len(p.buf) != p.total {
+					n.stats.OrphanFragments++
+					n.spare = append(n.spare, p.buf[:0])
+					continue
+				}
+				n.done = append(n.done, p.buf)
+				n.emit(d, p.service, p.buf)
+				if d.Sender == n.id && n.inflight != nil && n.inflight.started {
+					n.inflight = nil
+				}
+			}
+		}
+	}
+}
+
+func (n *Node) emit(d *totem.Delivery, service uint16, data []byte) {
+	n.stats.MessagesDelivered++
+	n.rd.Events = append(n.rd.Events, Event{
+		Kind: EventMessage, Service: service, Sender: d.Sender, Safe: d.Safe,
+		Ring: d.Ring, Seq: d.Seq, Payload: data,
+	})
+}
+
+func (n *Node) badFrame(err error) {
+	n.stats.BadFrames++
+	n.stats.BadFramesByReason[err.Error()]++
+}
+
+func (n *Node) takeBuf() []byte {
+	if k := len(n.spare); k > 0 {
+		b := n.spare[k-1]
+		n.spare = n.spare[:k-1]
+		return b[:0]
+	}
+	return nil
+}
