@@ -408,7 +408,7 @@ func (n *Node) takeStore(ring RingID) *store {
 		s.reset(ring)
 		return s
 	}
-	return newStore(ring, n.cfg.WindowFramesMax)
+	return newStore(ring, n.cfg.WindowFramesMax, &n.bufs)
 }
 
 // retire hands a store back once the driver has consumed deliveries that point into it.

@@ -111,6 +111,8 @@ type Node struct {
 	rtrScratch      []uint64
 	loopbackPackets [][]byte
 
+	bufs bufPool // spare frame buffers
+
 	// Pending frames: a bounded FIFO ring.
 	pending      []pendingFrame
 	pendingHead  int
@@ -143,7 +145,7 @@ func NewNode(cfg Config, persistedRingSeq uint64, now time.Duration) (*Node, err
 	n.stats.DecodeErrorsByReason = map[string]uint64{}
 	// A fresh node's "old ring" is one that never existed, so it shares it with nobody.
 	n.oldRing = RingID{Rep: n.id, Seq: 0, Epoch: cfg.Incarnation}
-	n.old = newStore(n.oldRing, cfg.WindowFramesMax)
+	n.old = newStore(n.oldRing, cfg.WindowFramesMax, &n.bufs)
 	n.ring = n.oldRing
 	n.proc = []NodeID{n.id}
 	n.enterGather("startup", false)
@@ -200,7 +202,7 @@ func (n *Node) Submit(payload []byte, safe bool) error {
 	}
 	p := &n.pending[(n.pendingHead+n.pendingCount)%len(n.pending)]
 	p.safe = safe
-	p.data = append(p.data[:0], payload...)
+	p.data = append(n.bufs.get(), payload...)
 	n.pendingCount++
 	if n.state == StateOperational {
 		if n.heldToken != nil {

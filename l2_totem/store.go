@@ -26,17 +26,39 @@ type store struct {
 	high      uint64 // highest seq received
 	delivered uint64 // highest seq delivered to the layer above (or skipped as encapsulated)
 	frozen    bool   // recovery snapshot taken: no more direct (non-recovery) frames
+	// pool holds the node's spare frame buffers. Released frames return theirs and new ones
+	// take from it, so live buffers track the frames in flight rather than the window size and
+	// the steady state does not allocate.
+	pool *bufPool
 }
 
-func newStore(ring RingID, windowFrames int) *store {
-	return &store{ring: ring, slots: make([]frame, windowFrames), mask: uint64(windowFrames - 1), base: 1}
+// bufPool is a LIFO of spare frame buffers shared by a node's stores and send queue.
+type bufPool struct{ bufs [][]byte }
+
+func (p *bufPool) get() []byte {
+	if k := len(p.bufs); k > 0 {
+		b := p.bufs[k-1]
+		p.bufs = p.bufs[:k-1]
+		return b[:0]
+	}
+	return nil
+}
+
+func (p *bufPool) put(b []byte) {
+	if cap(b) > 0 {
+		p.bufs = append(p.bufs, b[:0])
+	}
+}
+
+func newStore(ring RingID, windowFrames int, pool *bufPool) *store {
+	return &store{ring: ring, slots: make([]frame, windowFrames), mask: uint64(windowFrames - 1), base: 1, pool: pool}
 }
 
 // reset readies a recycled store for a new ring, keeping slot buffers.
 func (s *store) reset(ring RingID) {
 	for i := range s.slots {
-		d := s.slots[i].data[:0]
-		s.slots[i] = frame{data: d}
+		s.pool.put(s.slots[i].data)
+		s.slots[i] = frame{}
 	}
 	s.ring, s.base, s.aru, s.high, s.delivered, s.frozen = ring, 1, 0, 0, 0, false
 }
@@ -68,7 +90,11 @@ func (s *store) put(seq uint64) *frame {
 	if f.present && f.seq == seq {
 		return nil
 	}
-	*f = frame{seq: seq, present: true, data: f.data[:0]}
+	data := f.data[:0]
+	if data == nil {
+		data = s.pool.get()
+	}
+	*f = frame{seq: seq, present: true, data: data}
 	if seq > s.high {
 		s.high = seq
 	}
@@ -87,6 +113,8 @@ func (s *store) release(upTo uint64) {
 	for s.base <= upTo && s.base <= s.aru {
 		f := &s.slots[s.base&s.mask]
 		f.present = false
+		s.pool.put(f.data)
+		f.data = nil
 		s.base++
 	}
 }

@@ -76,7 +76,9 @@ func (n *Node) processToken(tok *Message) {
 			tok.Seq++
 			f := c.put(tok.Seq)
 			f.sender, f.flags = n.id, flags
-			f.data = append(f.data, p.data...)
+			// Hand the pending buffer to the frame instead of copying.
+			n.bufs.put(f.data)
+			f.data, p.data = p.data, nil
 			n.pendingHead = (n.pendingHead + 1) % len(n.pending)
 			n.pendingCount--
 			n.sendFrame(f)
