@@ -68,10 +68,12 @@ type Config struct {
 	// the next node starts its turn while the burst is still on the wire. Off by default because
 	// it changes timing relative to corosync.
 	AcceleratedRing bool
-	// DeliverAfterGap delivers, in the transitional configuration, recovered messages that
-	// follow a gap when their sender is in the transitional configuration, as the Totem paper
-	// specifies. corosync 3.1.7 drops them; off by default to match it.
-	DeliverAfterGap bool
+	// DropAfterGap drops recovered old-ring messages that follow the first gap, as corosync
+	// 3.1.7 does ("TODO Not exactly to spec"). That loses messages of surviving senders (their
+	// own included, which breaks EVS self delivery), so it is off: by default they are
+	// delivered in the transitional configuration when their sender is in it, as the Totem
+	// paper specifies. Timing is the same either way.
+	DropAfterGap bool
 }
 
 // Corosync 3.1.7 defaults (exec/totemconfig.c).

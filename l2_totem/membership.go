@@ -64,6 +64,12 @@ func (n *Node) onJoin(m *Message) {
 			n.stats.RxDropped++ // a join from before this ring formed
 			return
 		}
+		if !contains(n.members, m.Sender) && contains(m.Failed, n.id) {
+			// The sender counts us as failed: leaving our ring for it would only form
+			// another ring without it. Merge detection brings us together once it hears us.
+			n.stats.RxDropped++
+			return
+		}
 		n.enterGather("join message from "+itoa(m.Sender), true)
 	case StateCommit, StateRecovery:
 		if !contains(n.members, m.Sender) || m.RingSeq < n.ring.Seq {
@@ -89,42 +95,55 @@ func (n *Node) onLeave(from NodeID) {
 	}
 }
 
-// mergeJoin applies a gather-state join: merge sets, track agreement, maybe commit.
+// mergeJoin applies a gather-state join with corosync's rules (memb_join_process): identical
+// sets count as agreement; a join from a node we consider failed is ignored; a sender that
+// counts us as failed joins our failed set; and a sender's failed set is believed only when the
+// sender is a member of our ring, so that one isolated node cannot talk everyone else into
+// failing each other.
 func (n *Node) mergeJoin(m *Message) {
 	if n.state != StateGather {
 		return
 	}
-	changed := false
-	proc := n.proc
-	for _, p := range m.Proc {
-		if !contains(proc, p) {
-			proc = insertSorted(proc, p)
-			changed = true
+	if slices.Equal(m.Proc, n.proc) && slices.Equal(m.Failed, n.failed) {
+		if !contains(n.agreed, m.Sender) {
+			n.agreed = append(n.agreed, m.Sender)
 		}
+		n.checkConsensus()
+		return
 	}
-	if !contains(proc, m.Sender) {
-		proc = insertSorted(proc, m.Sender)
-		changed = true
+	if contains(n.failed, m.Sender) {
+		return
+	}
+	subsetOf := func(a, b []NodeID) bool {
+		for _, x := range a {
+			if !contains(b, x) {
+				return false
+			}
+		}
+		return true
+	}
+	if subsetOf(m.Proc, n.proc) && subsetOf(m.Failed, n.failed) && contains(n.proc, m.Sender) {
+		return // the sender knows less than we do; our next join tells it
+	}
+	proc := insertSorted(n.proc, m.Sender)
+	for _, p := range m.Proc {
+		proc = insertSorted(proc, p)
 	}
 	failed := n.failed
-	for _, f := range m.Failed {
-		if f != n.id && !contains(failed, f) {
-			failed = insertSorted(failed, f)
-			changed = true
+	if contains(m.Failed, n.id) {
+		failed = insertSorted(failed, m.Sender)
+	} else if contains(n.members, m.Sender) {
+		for _, f := range m.Failed {
+			if f != n.id {
+				failed = insertSorted(failed, f)
+			}
 		}
 	}
-	// A node that cannot hear us is as good as failed to us (symmetric failure).
-	if contains(m.Failed, n.id) && !contains(failed, m.Sender) {
-		failed = insertSorted(failed, m.Sender)
-		changed = true
-	}
+	changed := !slices.Equal(proc, n.proc) || !slices.Equal(failed, n.failed)
 	n.proc, n.failed = proc, failed
 	if changed {
 		n.agreed = append(n.agreed[:0], n.id)
 		n.sendJoin()
-	}
-	if slices.Equal(m.Proc, n.proc) && slices.Equal(m.Failed, n.failed) && !contains(n.agreed, m.Sender) {
-		n.agreed = append(n.agreed, m.Sender)
 	}
 	n.checkConsensus()
 }
@@ -345,7 +364,7 @@ func (n *Node) install() {
 	n.deliverConfig(trans)
 	// 3. The rest, which every transitional member holds alike after recovery.
 	deliverUpTo(old.high, false)
-	if n.cfg.DeliverAfterGap {
+	if !n.cfg.DropAfterGap {
 		for s := old.delivered + 1; s <= old.high; s++ {
 			if f := old.get(s); f != nil && contains(n.transMembers, f.sender) {
 				n.deliverFrame(f, old.ring)
