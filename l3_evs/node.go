@@ -96,7 +96,7 @@ type outgoing struct {
 	service uint16
 	safe    bool
 	data    []byte
-	started bool // its first fragment has been delivered back to us
+	frames  int // frames of the current attempt, the last ones handed to the ring
 }
 
 // Node is one processor's EVS endpoint. Not safe for concurrent use.
@@ -202,6 +202,7 @@ func (n *Node) fragmentCount(size int) int {
 }
 
 func (n *Node) sendFragments(o *outgoing) {
+	o.frames = 0
 	frameMax := n.cfg.Totem.FrameBytesMax
 	buf := make([]byte, 0, frameMax)
 	for off := 0; off < len(o.data); {
@@ -220,6 +221,7 @@ func (n *Node) sendFragments(o *outgoing) {
 			panic("evs: fragment submit: " + err.Error())
 		}
 		n.stats.FragmentsSent++
+		o.frames++
 		off = end
 	}
 }
@@ -277,7 +279,7 @@ func (n *Node) deliver(d *totem.Delivery) {
 	case totem.DeliverMessage:
 		n.deliverFrame(d)
 	case totem.DeliverTransitional, totem.DeliverRegular:
-		n.configChange()
+		n.configChange(d.Kind == totem.DeliverTransitional)
 		kind := EventRegular
 		if d.Kind == totem.DeliverTransitional {
 			kind = EventTransitional
@@ -286,24 +288,32 @@ func (n *Node) deliver(d *totem.Delivery) {
 	}
 }
 
-// configChange drops partial messages, alike on every member (they all see the same frames
-// before the same configuration), and re-sends our own fragmented message if it was cut.
-func (n *Node) configChange() {
+// configChange runs before a configuration is delivered. Partial messages survive into the
+// transitional configuration: the old ring's frames continue there, alike on every member.
+// At the regular configuration they are dropped, alike on every member, because the new
+// ring's frames follow; our own fragmented message is re-sent whole if any of its frames
+// were ordered on the old ring without it being delivered back complete.
+func (n *Node) configChange(transitional bool) {
+	if transitional {
+		return
+	}
 	for sender, p := range n.partials {
 		n.stats.DiscardedPartials++
 		n.spare = append(n.spare, p.buf[:0])
 		delete(n.partials, sender)
 	}
-	if o := n.inflight; o != nil && o.started {
-		o.started = false
-		if n.fragmentCount(len(o.data)) <= n.srp.PendingRoom() {
-			n.stats.RestartedMessages++
-			n.sendFragments(o)
-		} else {
-			n.inflight = nil // cannot happen with the queue bound above one message; drop loudly
-			n.stats.DiscardedPartials++
-		}
+	o := n.inflight
+	if o == nil || n.srp.PendingFrames() >= o.frames {
+		return // nothing of the current attempt has been ordered yet
 	}
+	if n.fragmentCount(len(o.data)) > n.srp.PendingRoom() {
+		// Cannot happen: the queue bound exceeds one maximum-size message. Drop loudly.
+		n.inflight = nil
+		n.stats.DiscardedPartials++
+		return
+	}
+	n.stats.RestartedMessages++
+	n.sendFragments(o)
 }
 
 func (n *Node) deliverFrame(d *totem.Delivery) {
@@ -333,9 +343,6 @@ func (n *Node) deliverFrame(d *totem.Delivery) {
 			p := &partial{service: rec.service, total: rec.total, safe: d.Safe, buf: n.takeBuf()}
 			p.buf = append(p.buf, rec.data...)
 			n.partials[d.Sender] = p
-			if d.Sender == n.id && n.inflight != nil {
-				n.inflight.started = true
-			}
 		default:
 			p := n.partials[d.Sender]
 			if p == nil || p.service != rec.service || len(p.buf)+len(rec.data) > p.total {
@@ -352,8 +359,8 @@ func (n *Node) deliverFrame(d *totem.Delivery) {
 				}
 				n.done = append(n.done, p.buf)
 				n.emit(d, p.service, p.buf)
-				if d.Sender == n.id && n.inflight != nil && n.inflight.started {
-					n.inflight = nil
+				if d.Sender == n.id && n.inflight != nil && n.srp.PendingFrames() < n.inflight.frames {
+					n.inflight = nil // delivered back whole: the next message may go
 				}
 			}
 		}

@@ -25,6 +25,7 @@ func main() {
 	chaos := flag.Duration("chaos", 0, "virtual time with faults and load per run (0: default)")
 	quiet := flag.Duration("quiet", 0, "fault-free virtual time at the end of each run (0: default)")
 	verbose := flag.Bool("v", false, "print every run's summary and faults")
+	traceEvents := flag.Int("trace", 60, "events shown before a failure")
 	flag.Parse()
 	if *bug != "" && !slices.Contains(sim.Bugs, *bug) {
 		fmt.Fprintf(os.Stderr, "totemsim: unknown bug %q (known: %v)\n", *bug, sim.Bugs)
@@ -52,7 +53,7 @@ func main() {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				results[i] = sim.Run(sim.Options{Seed: list[i], Nodes: *nodes, Bug: *bug, Chaos: *chaos, Quiet: *quiet})
+				results[i] = sim.Run(sim.Options{Seed: list[i], Nodes: *nodes, Bug: *bug, Chaos: *chaos, Quiet: *quiet, TraceEvents: *traceEvents})
 			}
 		}()
 	}
