@@ -237,6 +237,12 @@ func (n *Node) onCommit(m *Message) {
 			n.stats.RxDropped++
 			return
 		}
+		if i := slices.IndexFunc(m.Memb, func(e MembEntry) bool { return e.Node == n.id }); i < 0 || m.Memb[i].OldRing != n.oldRing {
+			// Our entry was filled by an earlier incarnation of this node (it restarted
+			// while the commit token went round): this ring would misplace our history.
+			n.enterGather("commit token filled by a previous incarnation", true)
+			return
+		}
 		n.commitTokenSeq = m.TokenSeq
 		n.enterRecovery(m.Memb)
 		n.forwardCommit(m)

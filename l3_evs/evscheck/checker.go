@@ -69,7 +69,10 @@ type procState struct {
 	curKey    configKey
 	prevReg   *totem.Configuration // the regular configuration before a transitional one
 	regulars  map[totem.RingID]bool
-	lastSeq   uint64
+	lastFrame struct {
+		ring totem.RingID
+		seq  uint64
+	}
 	inConfig  int    // deliveries in the current configuration
 	setHash   uint64 // order-independent hash of messages delivered in the current configuration
 	submitted []MsgID
@@ -260,6 +263,11 @@ func (c *Checker) Message(p Proc, id MsgID, safe bool, digest uint64, ring totem
 		return fmt.Errorf("FIFO: %v delivered %v after counter %d of the same sender", p, id, last)
 	}
 	s.lastFrom[from] = id.Counter
+	// Ring order: the frames of one ring are delivered in sequence order everywhere.
+	if s.lastFrame.ring == ring && seq < s.lastFrame.seq {
+		return fmt.Errorf("total order: %v delivered %v (frame %s/%d) after frame %d of the same ring", p, id, ring, seq, s.lastFrame.seq)
+	}
+	s.lastFrame.ring, s.lastFrame.seq = ring, seq
 	// Delivery context: in the regular configuration of the ring the message was ordered on,
 	// or in the transitional configuration that follows it.
 	switch {
