@@ -17,7 +17,8 @@ import (
 )
 
 func main() {
-	seeds := flag.Int("seeds", 100, "number of seeded runs (seeds 1..N)")
+	seeds := flag.Int("seeds", 100, "number of seeded runs")
+	from := flag.Int64("from", 1, "first seed of the -seeds runs")
 	seed := flag.Int64("seed", 0, "replay this one seed (overrides -seeds)")
 	nodes := flag.Int("nodes", 0, "cluster size (0: 3 to 7, chosen by the seed)")
 	bug := flag.String("bug", "", "plant a bug in the simulated delivery path: one of "+fmt.Sprint(sim.Bugs))
@@ -40,8 +41,8 @@ func main() {
 	if *seed != 0 {
 		list = []int64{*seed}
 	} else {
-		for s := 1; s <= *seeds; s++ {
-			list = append(list, int64(s))
+		for s := int64(0); s < int64(*seeds); s++ {
+			list = append(list, *from+s)
 		}
 	}
 	results := make([]sim.Result, len(list))
