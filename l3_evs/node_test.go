@@ -1,0 +1,127 @@
+package evs
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand"
+	"testing"
+	"time"
+
+	totem "github.com/corosync-go/corosync/l2_totem"
+)
+
+// soloRing drives one node, alone on its ring (its token loops back), until idle.
+func soloNode(t testing.TB) (*Node, func() []Event) {
+	c := totem.DefaultConfig(1, time.Second)
+	c.WindowFramesMax = 1024
+	n, err := NewNode(Config{Totem: c, MessageBytesMax: 1 << 20}, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Duration(0)
+	var got []Event
+	// step runs the node for 200ms of virtual time, ticking at every deadline.
+	step := func() []Event {
+		got = got[:0]
+		end := now + 200*time.Millisecond
+		for i := 0; i < 1_000_000 && now < end; i++ {
+			rd := n.Ready()
+			for _, e := range rd.Events {
+				e.Payload = append([]byte(nil), e.Payload...)
+				got = append(got, e)
+			}
+			n.Advance()
+			d := n.NextDeadline()
+			if d == 0 || d > end {
+				d = end
+			}
+			now = max(now, d)
+			n.Tick(now)
+		}
+		return got
+	}
+	for n.Totem().State() != totem.StateOperational {
+		step()
+	}
+	return n, step
+}
+
+func TestPackAndFragmentRoundTrip(t *testing.T) {
+	n, step := soloNode(t)
+	step()
+	rng := rand.New(rand.NewSource(1))
+	var sent [][]byte
+	var got []Event
+	collect := func() {
+		for _, e := range step() {
+			if e.Kind == EventMessage {
+				got = append(got, e)
+			}
+		}
+	}
+	for i := 0; i < 300; i++ {
+		size := rng.Intn(100)
+		if i%25 == 0 {
+			size = 5000 + rng.Intn(200000)
+		}
+		m := make([]byte, size)
+		rng.Read(m)
+		g := Agreed
+		if i%3 == 0 {
+			g = Safe
+		}
+		for n.Submit(uint16(i%5), m, g) == ErrTryAgain {
+			collect()
+		}
+		sent = append(sent, m)
+	}
+	for k := 0; k < 50 && len(got) < len(sent); k++ {
+		collect()
+	}
+	if len(got) != len(sent) {
+		t.Fatalf("delivered %d of %d", len(got), len(sent))
+	}
+	for i := range sent {
+		if !bytes.Equal(got[i].Payload, sent[i]) || got[i].Service != uint16(i%5) || got[i].Safe != (i%3 == 0) {
+			t.Fatalf("message %d differs (len %d vs %d, service %d, safe %v)", i, len(got[i].Payload), len(sent[i]), got[i].Service, got[i].Safe)
+		}
+	}
+	if s := n.Stats(); s.FragmentsSent == 0 || s.FramesPacked == 0 {
+		t.Fatalf("expected both packing and fragmentation: %+v", s)
+	}
+}
+
+func TestSubmitLimits(t *testing.T) {
+	n, _ := soloNode(t)
+	if err := n.Submit(1, make([]byte, 1<<20+1), Agreed); err != ErrMessageTooLarge {
+		t.Fatalf("oversize message: %v", err)
+	}
+}
+
+// FuzzDeliverFrame: any frame payload from any sender is either parsed into bounded
+// messages or counted as bad; it never panics.
+func FuzzDeliverFrame(f *testing.F) {
+	f.Add(appendRecord([]byte{frameVersion}, recordWhole, 3, 0, []byte("abc")), []byte{})
+	f.Add(appendRecord([]byte{frameVersion}, recordFirst, 3, 10, []byte("abcd")),
+		appendRecord(appendRecord([]byte{frameVersion}, recordMiddle, 3, 0, []byte("ef")), recordLast, 3, 0, []byte("ghij")))
+	f.Add([]byte{2, 0, 0, 0}, []byte{frameVersion})
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		c := totem.DefaultConfig(1, time.Second)
+		n, err := NewNode(Config{Totem: c, MessageBytesMax: 4096}, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, p := range [][]byte{a, b} {
+			bad := n.stats.BadFrames
+			n.deliverFrame(&totem.Delivery{Kind: totem.DeliverMessage, Sender: totem.NodeID(2 + i%2), Payload: p})
+			for _, e := range n.rd.Events {
+				if len(e.Payload) > 4096 {
+					t.Fatalf("message of %d bytes beyond the bound", len(e.Payload))
+				}
+			}
+			if _, err := newFrameReader(p, 4096); err != nil && n.stats.BadFrames != bad+1 {
+				t.Fatal(fmt.Sprint("bad frame not counted: ", err))
+			}
+		}
+	})
+}
