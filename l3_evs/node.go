@@ -109,8 +109,11 @@ type Node struct {
 	open     []byte // frame being packed
 	openSafe bool
 
-	inflight *outgoing // our fragmented message, until delivered back whole
+	inflight *outgoing // our fragmented message (&out), until delivered back whole
+	out      outgoing
+	fragBuf  []byte
 	partials map[totem.NodeID]*partial
+	freeP    []*partial // reusable partial records
 	done     [][]byte // reassembly buffers handed out in this Ready
 	spare    [][]byte
 
@@ -181,8 +184,10 @@ func (n *Node) Submit(service uint16, msg []byte, g Guarantee) error {
 	if frames > n.srp.PendingRoom() {
 		return ErrTryAgain
 	}
-	n.inflight = &outgoing{service: service, safe: safe, data: append([]byte(nil), msg...)}
-	n.sendFragments(n.inflight)
+	o := &n.out
+	o.service, o.safe, o.data = service, safe, append(o.data[:0], msg...)
+	n.inflight = o
+	n.sendFragments(o)
 	return nil
 }
 
@@ -204,7 +209,8 @@ func (n *Node) fragmentCount(size int) int {
 func (n *Node) sendFragments(o *outgoing) {
 	o.frames = 0
 	frameMax := n.cfg.Totem.FrameBytesMax
-	buf := make([]byte, 0, frameMax)
+	buf := n.fragBuf[:0]
+	defer func() { n.fragBuf = buf }()
 	for off := 0; off < len(o.data); {
 		kind := uint8(recordMiddle)
 		if off == 0 {
@@ -300,6 +306,7 @@ func (n *Node) configChange(transitional bool) {
 	for sender, p := range n.partials {
 		n.stats.DiscardedPartials++
 		n.spare = append(n.spare, p.buf[:0])
+		n.freeP = append(n.freeP, p)
 		delete(n.partials, sender)
 	}
 	o := n.inflight
@@ -336,12 +343,16 @@ func (n *Node) deliverFrame(d *totem.Delivery) {
 		case recordWhole:
 			n.emit(d, rec.service, rec.data)
 		case recordFirst:
-			if p := n.partials[d.Sender]; p != nil {
+			p := n.partials[d.Sender]
+			if p != nil {
 				n.stats.DiscardedPartials++
 				n.spare = append(n.spare, p.buf[:0])
+			} else if k := len(n.freeP); k > 0 {
+				p, n.freeP = n.freeP[k-1], n.freeP[:k-1]
+			} else {
+				p = &partial{}
 			}
-			p := &partial{service: rec.service, total: rec.total, safe: d.Safe, buf: n.takeBuf()}
-			p.buf = append(p.buf, rec.data...)
+			*p = partial{service: rec.service, total: rec.total, safe: d.Safe, buf: append(n.takeBuf(), rec.data...)}
 			n.partials[d.Sender] = p
 		default:
 			p := n.partials[d.Sender]
@@ -352,6 +363,7 @@ func (n *Node) deliverFrame(d *totem.Delivery) {
 			p.buf = append(p.buf, rec.data...)
 			if rec.kind == recordLast {
 				delete(n.partials, d.Sender)
+				n.freeP = append(n.freeP, p)
 				if len(p.buf) != p.total {
 					n.stats.OrphanFragments++
 					n.spare = append(n.spare, p.buf[:0])
