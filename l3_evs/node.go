@@ -114,7 +114,7 @@ type Node struct {
 	fragBuf  []byte
 	partials map[totem.NodeID]*partial
 	freeP    []*partial // reusable partial records
-	done     [][]byte // reassembly buffers handed out in this Ready
+	done     [][]byte   // reassembly buffers handed out in this Ready
 	spare    [][]byte
 
 	rd  Ready
