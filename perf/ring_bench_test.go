@@ -170,6 +170,7 @@ func BenchmarkRingOrdered(b *testing.B) {
 		}{
 			{"defaults", nil},
 			{"window=500,max_messages=200", func(c *totem.Config) { c.WindowSize, c.MaxMessages = 500, 200 }},
+			{"accelerated", func(c *totem.Config) { c.AcceleratedRing = true }},
 		} {
 			b.Run(fmt.Sprintf("size=%d/%s", size, cfg.name), func(b *testing.B) {
 				r := newMemRing(b, 3, cfg.mutate)
