@@ -90,6 +90,7 @@ func (n *Node) onLeave(from NodeID) {
 		n.proc = insertSorted(n.proc, from)
 		n.failed = insertSorted(n.failed, from)
 		n.agreed = append(n.agreed[:0], n.id)
+		n.t.consensus = n.now + n.cfg.Consensus
 		n.sendJoin()
 		n.checkConsensus()
 	}
@@ -142,7 +143,12 @@ func (n *Node) mergeJoin(m *Message) {
 	changed := !slices.Equal(proc, n.proc) || !slices.Equal(failed, n.failed)
 	n.proc, n.failed = proc, failed
 	if changed {
+		// New sets start a new round of agreement, with a full consensus timeout as corosync
+		// does (it re-enters gather): otherwise a timeout firing right after the reset would
+		// fail the nodes that agreed a moment ago. Sets only grow within a gather, so this
+		// restarts at most 2*nodes times.
 		n.agreed = append(n.agreed[:0], n.id)
+		n.t.consensus = n.now + n.cfg.Consensus
 		n.sendJoin()
 	}
 	n.checkConsensus()

@@ -171,6 +171,9 @@ func (n *Node) Stats() Stats {
 	return s
 }
 
+// Stopped reports whether the node has left (Leave) and produces nothing more.
+func (n *Node) Stopped() bool { return n.stopped }
+
 // PendingFrames returns how many submitted frames wait for the token.
 func (n *Node) PendingFrames() int { return n.pendingCount }
 

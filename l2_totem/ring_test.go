@@ -219,3 +219,62 @@ func TestPartitionAndMerge(t *testing.T) {
 		}
 	}
 }
+
+// TestIdleRingHoldsToken: with nothing to send, the representative holds the token and the
+// ring turns about once per hold interval instead of spinning.
+func TestIdleRingHoldsToken(t *testing.T) {
+	tn := newTestNet(t, 3)
+	tn.run(5 * time.Second)
+	before := tn.nodes[1].Stats().OrfTokenTx
+	tn.run(10 * time.Second)
+	rotations := tn.nodes[1].Stats().OrfTokenTx - before
+	hold := tn.nodes[1].cfg.Hold
+	// Without hold, 1 ms hops would give ~3300 rotations in 10 s.
+	if max := uint64(10*time.Second/hold) + 10; rotations > max || rotations == 0 {
+		t.Fatalf("idle ring: %d token passes by the representative in 10 s (hold %v, want at most %d)", rotations, hold, max)
+	}
+	// New data cancels the hold at once.
+	tn.submit(2, "wake", false)
+	tn.run(50 * time.Millisecond)
+	for _, id := range tn.ids {
+		if got := messages(tn.log[id], 0); len(got) == 0 || got[len(got)-1] != "wake" {
+			t.Fatalf("node %d did not deliver within 50 ms of a held ring: %v", id, got)
+		}
+	}
+}
+
+// TestLeaveIsSeenBeforeTokenTimeout: a leaving node is removed without waiting for the token
+// timeout.
+func TestLeaveIsSeenBeforeTokenTimeout(t *testing.T) {
+	tn := newTestNet(t, 3)
+	tn.run(5 * time.Second)
+	tn.nodes[3].Leave()
+	tn.flush(3)
+	tn.down[3] = true
+	tn.run(tn.nodes[1].cfg.Token / 2)
+	for _, id := range []NodeID{1, 2} {
+		c, _ := lastRegular(tn.log[id])
+		if !slices.Equal(c.Members, []NodeID{1, 2}) {
+			t.Fatalf("node %d still sees %v half a token timeout after the leave", id, c.Members)
+		}
+	}
+}
+
+// TestTokenLossFormsNewRing: a crashed node is detected by token loss and consensus.
+func TestTokenLossFormsNewRing(t *testing.T) {
+	tn := newTestNet(t, 4)
+	tn.run(5 * time.Second)
+	tn.down[2] = true
+	tn.submit(1, "before", true)
+	cfg := tn.nodes[1].cfg
+	tn.run(cfg.Token + cfg.Consensus + time.Second)
+	for _, id := range []NodeID{1, 3, 4} {
+		c, _ := lastRegular(tn.log[id])
+		if !slices.Equal(c.Members, []NodeID{1, 3, 4}) {
+			t.Fatalf("node %d sees %v after node 2 crashed", id, c.Members)
+		}
+		if got := messages(tn.log[id], 0); !slices.Contains(got, "before") {
+			t.Fatalf("node %d lost the message sent as node 2 crashed: %v", id, got)
+		}
+	}
+}

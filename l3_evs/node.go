@@ -157,6 +157,9 @@ func (n *Node) Leave() { n.srp.Leave() }
 
 // Submit queues msg for service with guarantee g. The message is copied.
 func (n *Node) Submit(service uint16, msg []byte, g Guarantee) error {
+	if n.srp.Stopped() {
+		return totem.ErrStopped
+	}
 	if len(msg) > n.cfg.MessageBytesMax {
 		return ErrMessageTooLarge
 	}
@@ -222,9 +225,12 @@ func (n *Node) sendFragments(o *outgoing) {
 			kind = recordLast
 		}
 		buf = appendRecord(append(buf[:0], frameVersion), kind, o.service, len(o.data), o.data[off:end])
-		// Room was checked by the caller; an error here would be a bug in fragmentCount.
+		// Room was checked by the caller, so this fails only if the node stopped; the
+		// receivers drop the fragments already queued as orphans.
 		if err := n.srp.Submit(buf, o.safe); err != nil {
-			panic("evs: fragment submit: " + err.Error())
+			n.stats.DiscardedPartials++
+			n.inflight = nil
+			return
 		}
 		n.stats.FragmentsSent++
 		o.frames++

@@ -536,8 +536,16 @@ func (w *world) action() {
 	case r < 83:
 		// With a planted bug, node 1 never crashes, so that what it delivered stays checkable.
 		if pick.up && w.upCount() > 1 && (w.opt.Bug == "" || pick.id != 1) {
-			w.crash(pick)
-			w.fault("node %d crashed", pick.id)
+			if pick.pausedTil <= w.now && w.rng.Intn(2) == 0 {
+				// A graceful stop (SIGTERM): the node announces that it leaves, then exits.
+				pick.node.Leave()
+				w.flush(pick)
+				w.crash(pick)
+				w.fault("node %d left gracefully", pick.id)
+			} else {
+				w.crash(pick)
+				w.fault("node %d crashed", pick.id)
+			}
 		}
 	case r < 90:
 		if !pick.up {

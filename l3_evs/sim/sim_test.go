@@ -72,14 +72,14 @@ func TestFaultKindsAreInjected(t *testing.T) {
 	for _, r := range runSeeds(20, Options{}) {
 		for _, f := range r.Faults {
 			for _, k := range []string{"loss", "partition", "asymmetric: true", "healed", "crashed",
-				"persisted ring seq: true", "persisted ring seq: false", "paused", "dup"} {
+				"persisted ring seq: true", "persisted ring seq: false", "paused", "dup", "left gracefully"} {
 				if containsStr(f, k) {
 					kinds[k] = true
 				}
 			}
 		}
 	}
-	if len(kinds) != 9 {
+	if len(kinds) != 10 {
 		t.Fatalf("fault kinds seen in 20 runs: %v", kinds)
 	}
 }
