@@ -49,17 +49,7 @@ func newMemRing(tb testing.TB, size int, mutate func(*totem.Config)) *memRing {
 			break
 		}
 		if r.n == 0 {
-			next := time.Duration(0)
-			for _, n := range r.nodes {
-				if d := n.NextDeadline(); d != 0 && (next == 0 || d < next) {
-					next = d
-				}
-			}
-			r.now = max(r.now, next)
-			for i, n := range r.nodes {
-				n.Tick(r.now)
-				r.flush(i)
-			}
+			r.fireTimers()
 			continue
 		}
 		r.step()
@@ -100,6 +90,21 @@ func (r *memRing) flush(i int) {
 		}
 	}
 	r.nodes[i].Advance()
+}
+
+// fireTimers jumps to the earliest deadline and ticks every node.
+func (r *memRing) fireTimers() {
+	next := time.Duration(0)
+	for _, n := range r.nodes {
+		if d := n.NextDeadline(); d != 0 && (next == 0 || d < next) {
+			next = d
+		}
+	}
+	r.now = max(r.now, next)
+	for i, n := range r.nodes {
+		n.Tick(r.now)
+		r.flush(i)
+	}
 }
 
 // step delivers one packet; virtual time moves 1µs per packet.
@@ -143,18 +148,7 @@ func (r *memRing) run(tb testing.TB, total, size int) {
 			r.step()
 		}
 		if r.n == 0 {
-			// Only timers can move the ring now (token hold on an idle ring).
-			next := time.Duration(0)
-			for _, n := range r.nodes {
-				if d := n.NextDeadline(); d != 0 && (next == 0 || d < next) {
-					next = d
-				}
-			}
-			r.now = max(r.now, next)
-			for i, n := range r.nodes {
-				n.Tick(r.now)
-				r.flush(i)
-			}
+			r.fireTimers() // only timers can move the ring now (token hold on an idle ring)
 		}
 	}
 }
