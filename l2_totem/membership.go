@@ -349,7 +349,7 @@ func (n *Node) originateToken() {
 // in the old regular configuration, the transitional configuration, the remaining recovered
 // messages, and the new regular configuration.
 func (n *Node) install() {
-	n.stats.OperationalEn++
+	n.stats.OperationalEntered++
 	n.stats.RingChanges++
 	old := n.old
 	deliverUpTo := func(limit uint64, agreedOnly bool) {

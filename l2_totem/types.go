@@ -112,22 +112,22 @@ type Event struct {
 
 // Stats are the counters exported to cmap's stats.srp.* keys. All are monotonic.
 type Stats struct {
-	OrfTokenTx, OrfTokenRx         uint64
-	McastTx, McastRx, McastRetx    uint64
-	MembJoinTx, MembJoinRx         uint64
-	CommitTokenTx, CommitTokenRx   uint64
-	MergeDetectTx, MergeDetectRx   uint64
-	TokenHoldCancelTx, CancelRx    uint64
-	TokenRetransmits, TokenLosses  uint64
-	RetransmitRequests             uint64
-	GatherEntered, CommitEntered   uint64
-	RecoveryEntered, OperationalEn uint64
-	ConsensusTimeouts              uint64
-	FailedToReceive                uint64
-	RxDropped                      uint64 // well-formed packets ignored (stale, foreign)
-	DecodeErrors                   uint64 // malformed packets dropped
-	DecodeErrorsByReason           map[string]uint64
-	RingChanges                    uint64
+	OrfTokenTx, OrfTokenRx              uint64
+	McastTx, McastRx, McastRetx         uint64
+	MembJoinTx, MembJoinRx              uint64
+	CommitTokenTx, CommitTokenRx        uint64
+	MergeDetectTx, MergeDetectRx        uint64
+	TokenHoldCancelTx, CancelRx         uint64
+	TokenRetransmits, TokenLosses       uint64
+	RetransmitRequests                  uint64
+	GatherEntered, CommitEntered        uint64
+	RecoveryEntered, OperationalEntered uint64
+	ConsensusTimeouts                   uint64
+	FailedToReceive                     uint64
+	RxDropped                           uint64 // well-formed packets ignored (stale, foreign)
+	DecodeErrors                        uint64 // malformed packets dropped
+	DecodeErrorsByReason                map[string]uint64
+	RingChanges                         uint64
 }
 
 func sortedCopy(dst, src []NodeID) []NodeID {

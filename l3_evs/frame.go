@@ -19,7 +19,6 @@ const (
 	recordFirst    = 1
 	recordMiddle   = 2
 	recordLast     = 3
-	recordHdrMax   = 1 + 2 + binary.MaxVarintLen32 + binary.MaxVarintLen32
 	frameHdrBytes  = 1
 	minRecordBytes = 1 + 2 + 1
 )
