@@ -16,9 +16,15 @@ type Config struct {
 	// node can never collide with ones it created before, even without persisted state.
 	Incarnation uint32
 
-	// Token is the token-loss timeout (corosync "token"), already including token_coefficient
-	// scaling; see EffectiveToken.
+	// Token is the configured token-loss timeout (corosync "token"). With three or more nodes
+	// in the nodelist the timeout in force is EffectiveTokenTimeout: token +
+	// (nodes-2)*token_coefficient, as in corosync; the derived timers use that value.
 	Token time.Duration
+	// TokenCoefficient is corosync's "token_coefficient", added per node beyond two.
+	TokenCoefficient time.Duration
+	// NodelistSize is the number of nodes in the configured nodelist (0 if unknown); it only
+	// scales the token timeout by TokenCoefficient.
+	NodelistSize int
 	// TokenRetransmit is how long after forwarding the token with no sign of it being received a
 	// node sends its copy again (corosync "token_retransmit").
 	TokenRetransmit time.Duration
@@ -124,12 +130,20 @@ func EffectiveToken(token, coefficient time.Duration, nodes int) time.Duration {
 	return token
 }
 
-// DefaultConfig returns corosync 3.1.7's defaults for node id with the given effective token
-// timeout; derived timers (token_retransmit, hold, consensus) follow corosync's formulas.
+// EffectiveTokenTimeout is the token timeout in force: Token scaled by TokenCoefficient for
+// the nodelist size (corosync's totem_volatile_config_read).
+func (c *Config) EffectiveTokenTimeout() time.Duration {
+	return EffectiveToken(c.Token, c.TokenCoefficient, c.NodelistSize)
+}
+
+// DefaultConfig returns corosync 3.1.7's defaults for node id with the given token timeout
+// (DefaultToken is corosync's); derived timers (token_retransmit, hold, consensus) follow
+// corosync's formulas. Set NodelistSize (and call Validate) to apply token_coefficient.
 func DefaultConfig(id NodeID, token time.Duration) Config {
 	c := Config{
 		NodeID:                     id,
 		Token:                      token,
+		TokenCoefficient:           DefaultTokenCoefficient,
 		TokenRetransmitsBeforeLoss: DefaultTokenRetransmitsBeforeLoss,
 		Join:                       DefaultJoin,
 		Merge:                      DefaultMerge,
@@ -153,14 +167,14 @@ func (c *Config) fillDerived() {
 	}
 	if c.TokenRetransmit == 0 {
 		// corosync: token / (token_retransmits_before_loss_const + 0.2)
-		c.TokenRetransmit = time.Duration(float64(c.Token) / (float64(c.TokenRetransmitsBeforeLoss) + 0.2))
+		c.TokenRetransmit = time.Duration(float64(c.EffectiveTokenTimeout()) / (float64(c.TokenRetransmitsBeforeLoss) + 0.2))
 	}
 	if c.Hold == 0 {
 		// corosync: token_retransmit * 0.8 - 1000/HZ
 		c.Hold = time.Duration(float64(c.TokenRetransmit)*0.8) - hzTick
 	}
 	if c.Consensus == 0 {
-		c.Consensus = time.Duration(float64(c.Token) * 1.2)
+		c.Consensus = time.Duration(float64(c.EffectiveTokenTimeout()) * 1.2)
 	}
 	if c.PendingFramesMax == 0 && c.FrameBytesMax > 0 {
 		// corosync: MESSAGE_QUEUE_MAX = 4 MiB / netmtu, enough for four maximum-size messages.
@@ -178,12 +192,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("totem: token %v is below the minimum %v", c.Token, MinimumTimeout)
 	case c.TokenRetransmit < MinimumTimeout:
 		return fmt.Errorf("totem: token_retransmit %v is below the minimum %v", c.TokenRetransmit, MinimumTimeout)
-	case c.Hold <= 0 || c.Hold >= c.Token:
-		return fmt.Errorf("totem: hold %v must be positive and below token %v", c.Hold, c.Token)
+	case c.Hold <= 0 || c.Hold >= c.EffectiveTokenTimeout():
+		return fmt.Errorf("totem: hold %v must be positive and below token %v", c.Hold, c.EffectiveTokenTimeout())
 	case c.Join <= 0:
 		return errors.New("totem: join must be positive")
-	case c.Consensus < c.Token:
-		return fmt.Errorf("totem: consensus %v must be at least token %v", c.Consensus, c.Token)
+	case c.Consensus < c.EffectiveTokenTimeout():
+		return fmt.Errorf("totem: consensus %v must be at least token %v", c.Consensus, c.EffectiveTokenTimeout())
 	case c.Merge <= 0:
 		return errors.New("totem: merge must be positive")
 	case c.FailRecvConst <= 0 || c.SeqnoUnchangedConst <= 0 || c.MissCountConst <= 0:

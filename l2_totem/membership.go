@@ -273,7 +273,7 @@ func (n *Node) enterCommit(ring RingID, members []NodeID) {
 	n.members = members
 	n.noteRingSeq(ring.Seq)
 	n.t.join, n.t.consensus = 0, 0
-	n.t.tokenLoss = n.now + n.cfg.Token
+	n.t.tokenLoss = n.now + n.token
 }
 
 func (n *Node) fillCommitEntry(m *Message) {
@@ -335,7 +335,7 @@ func (n *Node) enterRecovery(entries []MembEntry) {
 	n.retransFlagSet, n.retransCount, n.installSeq, n.rotationCount = false, 0, 0, 0
 	n.stable, n.released = 0, 0
 	n.holdBelieved, n.holdCancelSent = false, false
-	n.t.tokenLoss = n.now + n.cfg.Token
+	n.t.tokenLoss = n.now + n.token
 	n.event("entering RECOVERY state (ring %s, %d recovery messages)", n.ring, len(n.recoveryQueue))
 }
 

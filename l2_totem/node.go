@@ -53,6 +53,7 @@ type timers struct {
 // driver goroutine owns it.
 type Node struct {
 	cfg     Config
+	token   time.Duration // the token timeout in force (token_coefficient applied)
 	id      NodeID
 	now     time.Duration
 	state   State
@@ -136,6 +137,7 @@ func NewNode(cfg Config, persistedRingSeq uint64, now time.Duration) (*Node, err
 	}
 	n := &Node{
 		cfg:              cfg,
+		token:            cfg.EffectiveTokenTimeout(),
 		id:               cfg.NodeID,
 		now:              now,
 		maxRingSeq:       persistedRingSeq,

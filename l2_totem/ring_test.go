@@ -278,3 +278,23 @@ func TestTokenLossFormsNewRing(t *testing.T) {
 		}
 	}
 }
+
+func TestTokenCoefficient(t *testing.T) {
+	c := DefaultConfig(1, DefaultToken)
+	c.NodelistSize = 3
+	c.TokenRetransmit, c.Hold, c.Consensus = 0, 0, 0
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	// corosync 3.1.7 with three nodes: token 3650 ms, token_retransmit 869 ms, consensus 4380 ms.
+	if got := c.EffectiveTokenTimeout(); got != 3650*time.Millisecond {
+		t.Fatalf("effective token %v", got)
+	}
+	if c.TokenRetransmit.Milliseconds() != 869 || c.Consensus != 4380*time.Millisecond {
+		t.Fatalf("token_retransmit %v consensus %v", c.TokenRetransmit, c.Consensus)
+	}
+	d := DefaultConfig(1, DefaultToken) // two nodes or unknown: no scaling; hold as observed (561 ms)
+	if d.TokenRetransmit.Milliseconds() != 714 || d.Hold.Milliseconds() != 561 || d.Consensus != 3600*time.Millisecond {
+		t.Fatalf("defaults: token_retransmit %v hold %v consensus %v", d.TokenRetransmit, d.Hold, d.Consensus)
+	}
+}

@@ -20,7 +20,7 @@ func (n *Node) onToken(m *Message) {
 func (n *Node) processToken(tok *Message) {
 	c := n.cur
 	n.lastTokenSeq = tok.TokenSeq
-	n.t.tokenLoss = n.now + n.cfg.Token
+	n.t.tokenLoss = n.now + n.token
 	n.t.tokenRetransmit = 0
 
 	// Every member had every frame up to min(aru now, aru one rotation ago): the token has
@@ -285,7 +285,7 @@ func (n *Node) onTokenLoss() {
 	n.stats.TokenLosses++
 	if n.state == StateOperational {
 		n.event("A processor failed, forming new configuration: token timed out (%dms), waiting %dms for consensus.",
-			n.cfg.Token.Milliseconds(), n.cfg.Consensus.Milliseconds())
+			n.token.Milliseconds(), n.cfg.Consensus.Milliseconds())
 	} else {
 		n.event("The token was lost in the %s state.", n.state)
 	}
