@@ -20,6 +20,8 @@ type testNet struct {
 	cut   map[[2]NodeID]bool
 	log   map[NodeID][]Delivery // copies
 	down  map[NodeID]bool
+	drop  func(from, to NodeID, pkt []byte) bool // extra loss rule
+	seen  map[NodeID][]string                   // events
 }
 
 type queued struct {
@@ -72,7 +74,8 @@ func (tn *testNet) flush(id NodeID) {
 	rd := n.Ready()
 	for _, p := range rd.Packets {
 		for _, to := range tn.ids {
-			if to == id || (p.To != Broadcast && p.To != to) || tn.cut[[2]NodeID{id, to}] {
+			if to == id || (p.To != Broadcast && p.To != to) || tn.cut[[2]NodeID{id, to}] ||
+				(tn.drop != nil && tn.drop(id, to, p.Data)) {
 				continue
 			}
 			tn.seq++
@@ -80,6 +83,10 @@ func (tn *testNet) flush(id NodeID) {
 		}
 	}
 	for _, e := range rd.Events {
+		if tn.seen == nil {
+			tn.seen = map[NodeID][]string{}
+		}
+		tn.seen[id] = append(tn.seen[id], e.Text)
 		if testing.Verbose() {
 			tn.t.Logf("%v node %d: %s", e.At, id, e.Text)
 		}
@@ -296,5 +303,35 @@ func TestTokenCoefficient(t *testing.T) {
 	d := DefaultConfig(1, DefaultToken) // two nodes or unknown: no scaling; hold as observed (561 ms)
 	if d.TokenRetransmit.Milliseconds() != 714 || d.Hold.Milliseconds() != 561 || d.Consensus != 3600*time.Millisecond {
 		t.Fatalf("defaults: token_retransmit %v hold %v consensus %v", d.TokenRetransmit, d.Hold, d.Consensus)
+	}
+}
+
+// TestFailedToReceive: node 3 gets the token but none of node 1's multicasts. It must declare
+// FAILED TO RECEIVE, and recovery must still bring it node 1's messages (re-sent by node 2).
+func TestFailedToReceive(t *testing.T) {
+	tn := newTestNet(t, 3)
+	for _, n := range tn.nodes {
+		n.cfg.FailRecvConst = 20
+	}
+	tn.run(5 * time.Second)
+	tn.drop = func(from, to NodeID, pkt []byte) bool {
+		return from == 1 && to == 3 && len(pkt) > 3 && MsgType(pkt[3]) == MsgMcast
+	}
+	for i := 0; i < 5; i++ {
+		tn.submit(1, fmt.Sprintf("from1-%d", i), false)
+	}
+	tn.run(3 * time.Second)
+	tn.drop = nil
+	tn.run(5 * time.Second)
+	if !slices.Contains(tn.seen[3], "FAILED TO RECEIVE") {
+		t.Fatalf("node 3 never declared FAILED TO RECEIVE: %v", tn.seen[3])
+	}
+	for _, id := range tn.ids {
+		got := messages(tn.log[id], 0)
+		for i := 0; i < 5; i++ {
+			if !slices.Contains(got, fmt.Sprintf("from1-%d", i)) {
+				t.Fatalf("node %d is missing from1-%d: %v", id, i, got)
+			}
+		}
 	}
 }
