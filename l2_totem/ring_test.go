@@ -21,7 +21,7 @@ type testNet struct {
 	log   map[NodeID][]Delivery // copies
 	down  map[NodeID]bool
 	drop  func(from, to NodeID, pkt []byte) bool // extra loss rule
-	seen  map[NodeID][]string                   // events
+	seen  map[NodeID][]string                    // events
 }
 
 type queued struct {
