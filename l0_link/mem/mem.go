@@ -26,6 +26,7 @@ type Network struct {
 	blocked   map[[2]netip.Addr]bool
 	maxBytes  int
 	queueSize int
+	tap       func(from, to netip.AddrPort, data []byte)
 }
 
 // NewNetwork returns an empty network whose random faults come from seed.
@@ -71,6 +72,28 @@ func (n *Network) SetDown(addr netip.AddrPort, down bool) {
 	n.mu.Unlock()
 }
 
+// Tap calls fn (under the network's lock, so it must not call back) with every datagram
+// sent, before faults apply; tests use it to capture packets to replay.
+func (n *Network) Tap(fn func(from, to netip.AddrPort, data []byte)) {
+	n.mu.Lock()
+	n.tap = fn
+	n.mu.Unlock()
+}
+
+// Inject delivers data to the link at to as if sent from from (which need not exist):
+// a forger on the wire.
+func (n *Network) Inject(from, to netip.AddrPort, data []byte) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	dst := n.links[to]
+	if dst == nil || dst.closed || len(dst.queue) >= n.queueSize {
+		return false
+	}
+	dst.queue = append(dst.queue, link.Message{Buf: append([]byte(nil), data...), Addr: from})
+	dst.cond.Broadcast()
+	return true
+}
+
 // Listen creates a link bound to addr.
 func (n *Network) Listen(addr netip.AddrPort) (*Link, error) {
 	n.mu.Lock()
@@ -113,6 +136,9 @@ func (l *Link) Send(msgs []link.Message) (int, error) {
 		}
 		l.stats.TxPackets++
 		l.stats.TxBytes += uint64(len(m.Buf))
+		if n.tap != nil {
+			n.tap(l.addr, m.Addr, m.Buf)
+		}
 		dst := n.links[m.Addr]
 		if l.down || dst == nil || dst.down || dst.closed || n.blocked[[2]netip.Addr{l.addr.Addr(), m.Addr.Addr()}] {
 			continue

@@ -1,0 +1,103 @@
+package transport
+
+import (
+	"context"
+	"encoding/binary"
+	"time"
+)
+
+// heartbeatLoop pings every peer on every link each PingInterval, declares links down
+// after PingTimeout without a pong, and drives path-MTU probes.
+func (t *Transport) heartbeatLoop(ctx context.Context) {
+	defer t.wg.Done()
+	tick := time.NewTicker(t.cfg.PingInterval)
+	defer tick.Stop()
+	pad := make([]byte, link0MaxProbe)
+	for {
+		t.heartbeat(pad)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// link0MaxProbe bounds a probe's size (the largest datagram).
+const link0MaxProbe = 65507
+
+func (t *Transport) heartbeat(pad []byte) {
+	now := t.since()
+	for _, p := range t.order {
+		for _, pl := range p.links {
+			if pl == nil {
+				continue
+			}
+			p.mu.Lock()
+			wentDown := false
+			if pl.up && now-pl.lastPong > t.cfg.PingTimeout {
+				pl.up, pl.pongsInRow = false, 0
+				pl.downCount++
+				wentDown = true
+			}
+			probe := 0
+			if pl.up {
+				probe = pl.pmtud.next(now, t.cfg.PingTimeout, t.cfg.PMTUDInterval)
+				pl.pmtu = pl.pmtud.current()
+			}
+			p.mu.Unlock()
+			if wentDown {
+				t.log.Warn("link down", "node", p.id, "link", pl.number, "addr", pl.addr, "after", t.cfg.PingTimeout)
+			}
+			// The ping body is the clock reading and the probe size, padded so that the
+			// whole packet is the probed size.
+			body := pad[:pingBodyBytes+4]
+			binary.BigEndian.PutUint64(body, uint64(now))
+			binary.BigEndian.PutUint32(body[8:], uint32(probe))
+			if probe > 0 {
+				if n := probe - headerBytes - t.sealOverhead(); n > len(body) && n <= len(pad) {
+					clear(pad[len(body):n])
+					body = pad[:n]
+				}
+			}
+			t.sendControl(p, pl, typePing, body)
+		}
+	}
+}
+
+func (t *Transport) sealOverhead() int {
+	if t.txSealer == nil {
+		return 0
+	}
+	return t.txSealer.overhead()
+}
+
+// pong records a heartbeat answer and reports whether the link just came up. Called with
+// p.mu held.
+func (t *Transport) pong(p *peer, pl *peerLink, now, rtt time.Duration, probe int) bool {
+	pl.lastPong = now
+	if rtt >= 0 && rtt < time.Minute {
+		if pl.rttSamples == 0 || rtt < pl.rttMin {
+			pl.rttMin = rtt
+		}
+		pl.rttMax = max(pl.rttMax, rtt)
+		pl.rttSum += rtt
+		pl.rttSamples++
+	}
+	if probe > 0 {
+		pl.pmtud.passed(probe)
+		pl.pmtu = pl.pmtud.current()
+	}
+	if pl.up {
+		return false
+	}
+	pl.pongsInRow++
+	if pl.pongsInRow < t.cfg.PongCount {
+		return false
+	}
+	pl.up = true
+	pl.upCount++
+	pl.pmtud.reset(t.links[pl.number].mtuBytes)
+	pl.pmtu = pl.pmtud.current()
+	return true
+}

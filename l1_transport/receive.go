@@ -1,0 +1,205 @@
+package transport
+
+import (
+	"encoding/binary"
+	"errors"
+	"time"
+
+	link "github.com/corosync-go/corosync/l0_link"
+)
+
+// rxBatchPackets bounds one Receive call.
+const rxBatchPackets = 64
+
+// rxScratch is one receive goroutine's own buffers.
+type rxScratch struct {
+	plain  []byte
+	whole  []byte
+	expand []byte
+	decomp *decompressor
+}
+
+func (t *Transport) receiveLoop(ll *localLink) {
+	defer t.wg.Done()
+	msgs := make([]link.Message, rxBatchPackets)
+	rx := &rxScratch{
+		plain:  make([]byte, 0, link.MaxDatagramBytes),
+		whole:  make([]byte, 0, t.cfg.MaxMessageBytes),
+		expand: make([]byte, 0, t.cfg.MaxMessageBytes),
+		decomp: newDecompressor(t.cfg.MaxMessageBytes),
+	}
+	for {
+		n, err := ll.l.Receive(msgs)
+		if err != nil {
+			if errors.Is(err, link.ErrClosed) || t.closed.Load() {
+				return
+			}
+			t.log.Warn("receive failed", "link", ll.number, "err", err)
+			continue
+		}
+		for _, m := range msgs[:n] {
+			t.handlePacket(ll, m, rx)
+		}
+	}
+}
+
+// handlePacket checks one datagram and acts on it. Every rejection is counted by reason;
+// nothing a peer sends can make it panic (FuzzHandlePacket).
+func (t *Transport) handlePacket(ll *localLink, m link.Message, rx *rxScratch) {
+	var h header
+	if err := decodeHeader(m.Buf, &h); err != nil {
+		t.drops.add(dropReasonOf(err))
+		return
+	}
+	if h.dst != t.cfg.LocalNode {
+		t.drops.add(dropMisdirected)
+		return
+	}
+	p := t.peers[h.src]
+	if p == nil {
+		t.drops.add(dropUnknownNode)
+		return
+	}
+	pl := p.links[ll.number]
+	if pl == nil || pl.addr.Addr().Unmap() != m.Addr.Addr().Unmap() {
+		t.drops.add(dropWrongSource)
+		return
+	}
+	hdr, body := m.Buf[:headerBytes], m.Buf[headerBytes:]
+
+	p.mu.Lock()
+	plain, ok := t.authenticate(p, &h, hdr, body, rx)
+	if !ok {
+		p.mu.Unlock()
+		return
+	}
+	pl.rxPackets.Add(1)
+	pl.rxBytes.Add(uint64(len(m.Buf)))
+	now := t.since()
+	switch h.typ {
+	case typePing:
+		p.mu.Unlock()
+		if len(plain) < pingBodyBytes+4 {
+			t.drops.add(dropMalformed)
+			return
+		}
+		// Echo the clock reading and probe size, unpadded.
+		var echo [pingBodyBytes + 4]byte
+		copy(echo[:], plain)
+		t.sendControl(p, pl, typePong, echo[:])
+	case typePong:
+		if len(plain) < pingBodyBytes+4 {
+			p.mu.Unlock()
+			t.drops.add(dropMalformed)
+			return
+		}
+		sent := int64(binary.BigEndian.Uint64(plain))
+		probe := int(binary.BigEndian.Uint32(plain[8:]))
+		changed := t.pong(p, pl, now, now-durationOf(sent), probe)
+		p.mu.Unlock()
+		if changed {
+			t.log.Info("link up", "node", p.id, "link", pl.number, "addr", pl.addr)
+		}
+	case typeData:
+		msg := plain
+		if h.flags&flagFragment != 0 {
+			f, piece, err := decodeFragment(plain)
+			if err != nil {
+				p.mu.Unlock()
+				t.drops.add(dropBadFragment)
+				return
+			}
+			whole, complete, err := p.reasm.add(f, h.flags&^flagFragment, piece, rx.whole)
+			if err != nil {
+				p.mu.Unlock()
+				t.drops.add(dropBadFragment)
+				return
+			}
+			if !complete {
+				p.mu.Unlock()
+				return
+			}
+			msg = whole
+		} else {
+			// Copy out so the peer lock is not held while the handler runs.
+			msg = append(rx.whole[:0], plain...)
+		}
+		p.mu.Unlock()
+		out, err := rx.decomp.decompress(rx.expand, msg, h.flags>>compressionShift)
+		if err != nil {
+			t.drops.add(dropDecompress)
+			return
+		}
+		if t.handler != nil {
+			t.handler(p.id, out)
+		}
+	}
+}
+
+// authenticate checks freshness and integrity and returns the plaintext body. It adopts
+// a newer session of the peer (a restart) only after the packet authenticates. Called
+// with p.mu held.
+func (t *Transport) authenticate(p *peer, h *header, hdr, body []byte, rx *rxScratch) ([]byte, bool) {
+	if h.session == 0 {
+		// No sender uses session 0; the peer's "no session yet" would match it and leave
+		// no key to check the packet with.
+		t.drops.add(dropMalformed)
+		return nil, false
+	}
+	if h.session < p.session {
+		t.drops.add(dropStaleSession)
+		return nil, false
+	}
+	newSession := h.session > p.session
+	if !newSession && !p.window.check(h.seq) {
+		t.drops.add(dropReplayed)
+		return nil, false
+	}
+	if newSession && h.seq == 0 {
+		t.drops.add(dropReplayed)
+		return nil, false
+	}
+	plain := body
+	if t.suite != nil {
+		s := p.rxSealer
+		if newSession {
+			var err error
+			if s, err = t.suite.forSession(h.src, h.session); err != nil {
+				t.drops.add(dropAuth)
+				return nil, false
+			}
+		}
+		var nb [12]byte
+		var err error
+		plain, err = s.open(rx.plain[:0], hdr, nonceFor(&nb, h.dst, h.seq), body)
+		if err != nil {
+			t.drops.add(dropAuth)
+			return nil, false
+		}
+		p.rxSealer = s
+	}
+	if newSession {
+		if p.session != 0 {
+			t.log.Info("peer restarted", "node", p.id)
+		}
+		p.session = h.session
+		p.window = replayWindow{}
+		p.reasm = reassembly{max: p.reasm.max}
+	}
+	p.window.record(h.seq)
+	return plain, true
+}
+
+func durationOf(ns int64) time.Duration { return time.Duration(ns) }
+
+func dropReasonOf(err error) dropReason {
+	switch err {
+	case errTruncated:
+		return dropTruncated
+	case errBadMagic:
+		return dropBadMagic
+	case errBadVersion:
+		return dropBadVersion
+	}
+	return dropMalformed
+}

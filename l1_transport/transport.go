@@ -1,0 +1,360 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	link "github.com/corosync-go/corosync/l0_link"
+)
+
+// Handler receives one whole totem packet from a peer. It runs on a link's receive
+// goroutine; packet is valid only until it returns.
+type Handler func(from NodeID, packet []byte)
+
+// Packet is one totem packet to send. To 0 sends it to every other node.
+type Packet struct {
+	To   NodeID
+	Data []byte
+}
+
+// Broadcast as Packet.To sends to every other node in the node table.
+const Broadcast NodeID = 0
+
+// Transport carries totem packets between the nodes of the node table over up to
+// MaxLinks links, with heartbeats, failover, path-MTU fragmentation, compression and
+// authenticated encryption.
+type Transport struct {
+	cfg     Config
+	log     *slog.Logger
+	suite   *suite
+	session uint64
+	start   time.Time
+	handler Handler
+
+	links [MaxLinks]*localLink
+	peers map[NodeID]*peer
+	order []*peer // peers in node-table order, for broadcasts
+
+	txMu     sync.Mutex // orders sends; guards tx, comp, txSealer and every peer's txSeq
+	tx       txScratch
+	comp     *compressor
+	txSealer sealer
+	msgID    uint32
+
+	drops dropCounters
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	closed atomic.Bool
+}
+
+type localLink struct {
+	number   int
+	priority int
+	l        link.Link
+	mtuBytes int // largest packet this link may carry (payload of one datagram)
+	v6       bool
+}
+
+// New starts a transport: one receive goroutine per link and a heartbeat loop. handler
+// gets every data packet; it must not block for long.
+func New(ctx context.Context, cfg Config, handler Handler, log *slog.Logger) (*Transport, error) {
+	if err := cfg.applyDefaults(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	s, err := newSuite(cfg.Crypto)
+	if err != nil {
+		return nil, err
+	}
+	comp, err := newCompressor(cfg.Compress)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	t := &Transport{
+		cfg: cfg, log: log.With("subsys", "KNET"), suite: s, handler: handler,
+		// Wall-clock nanoseconds: a restarted node's session is larger than its last
+		// one, which is how peers tell a restart from a replay of old packets.
+		session: uint64(now.UnixNano()),
+		start:   now,
+		peers:   map[NodeID]*peer{},
+		comp:    comp,
+	}
+	if s != nil {
+		if t.txSealer, err = s.forSession(cfg.LocalNode, t.session); err != nil {
+			return nil, err
+		}
+	}
+	for _, ls := range cfg.Links {
+		ll := &localLink{number: ls.Number, priority: ls.Priority, l: ls.Link, mtuBytes: ls.Link.MaxPayloadBytes()}
+		ll.v6 = ls.Link.LocalAddr().Addr().Is6() && !ls.Link.LocalAddr().Addr().Is4In6()
+		if m, ok := ls.Link.(interface{ InterfaceMTU() int }); ok && m.InterfaceMTU() > 0 {
+			ll.mtuBytes = min(ll.mtuBytes, m.InterfaceMTU()-ipOverhead(ll.v6))
+		}
+		if ls.MTUBytes > 0 {
+			ll.mtuBytes = min(ll.mtuBytes, ls.MTUBytes)
+		}
+		t.links[ls.Number] = ll
+	}
+	for _, n := range cfg.Nodes {
+		if n.ID == cfg.LocalNode {
+			continue
+		}
+		p := newPeer(n, cfg.MaxMessageBytes)
+		for num, ll := range t.links {
+			if ll != nil && n.Addrs[num].IsValid() {
+				p.links[num] = &peerLink{number: num, addr: n.Addrs[num], pmtu: ll.mtuBytes}
+				p.links[num].pmtud.reset(ll.mtuBytes)
+			}
+		}
+		t.peers[n.ID] = p
+		t.order = append(t.order, p)
+	}
+	t.tx.init()
+	ctx, t.cancel = context.WithCancel(ctx)
+	for _, ll := range t.links {
+		if ll != nil {
+			t.wg.Add(1)
+			go t.receiveLoop(ll)
+		}
+	}
+	t.wg.Add(1)
+	go t.heartbeatLoop(ctx)
+	t.log.Info("transport started", "node", cfg.LocalNode, "links", len(cfg.Links), "link_mode", cfg.LinkMode, "crypto", t.cryptoName(), "compression", cfg.Compress.Model)
+	return t, nil
+}
+
+func (t *Transport) cryptoName() string {
+	if t.suite == nil {
+		return "none"
+	}
+	return t.suite.name
+}
+
+func ipOverhead(v6 bool) int {
+	if v6 {
+		return 48
+	}
+	return 28
+}
+
+// Close stops the goroutines and closes the links.
+func (t *Transport) Close() error {
+	if t.closed.Swap(true) {
+		return nil
+	}
+	t.cancel()
+	var errs []error
+	for _, ll := range t.links {
+		if ll != nil {
+			errs = append(errs, ll.l.Close())
+		}
+	}
+	t.wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Session returns this transport's incarnation number as carried in its packets.
+func (t *Transport) Session() uint64 { return t.session }
+
+// Send transmits a batch of totem packets. Packets to nodes with no usable link are
+// dropped and counted; the returned error reports the first send failure, if any.
+func (t *Transport) Send(pkts []Packet) error {
+	if t.closed.Load() {
+		return link.ErrClosed
+	}
+	t.txMu.Lock()
+	defer t.txMu.Unlock()
+	var firstErr error
+	for _, pkt := range pkts {
+		if len(pkt.Data) > t.cfg.MaxMessageBytes {
+			t.drops.add(dropTooLarge)
+			if firstErr == nil {
+				firstErr = fmt.Errorf("transport: %d-byte packet exceeds %d", len(pkt.Data), t.cfg.MaxMessageBytes)
+			}
+			continue
+		}
+		body, model := t.comp.compress(t.tx.comp, pkt.Data)
+		if pkt.To == Broadcast {
+			for _, p := range t.order {
+				t.sendData(p, body, model)
+			}
+			continue
+		}
+		p := t.peers[pkt.To]
+		if p == nil {
+			t.drops.add(dropUnknownNode)
+			continue
+		}
+		t.sendData(p, body, model)
+	}
+	if err := t.flush(); err != nil && firstErr == nil {
+		firstErr = err
+	}
+	return firstErr
+}
+
+// sendData queues one message for p on the links the link mode picks, fragmenting it to
+// the smallest path MTU among them. Called with txMu held.
+func (t *Transport) sendData(p *peer, body []byte, model uint8) {
+	var chosen [MaxLinks]*peerLink
+	p.mu.Lock()
+	n := p.chooseLinks(t, chosen[:0])
+	mtu := t.cfg.MaxMessageBytes + headerBytes + tagBytes
+	for _, pl := range chosen[:n] {
+		mtu = min(mtu, pl.pmtu)
+	}
+	p.mu.Unlock()
+	if n == 0 {
+		t.drops.add(dropNoLink)
+		return
+	}
+	overhead := headerBytes
+	if t.txSealer != nil {
+		overhead += t.txSealer.overhead()
+	}
+	room := mtu - overhead
+	flags := model << compressionShift
+	if len(body) <= room {
+		pkt := t.build(p, typeData, flags, uint8(chosen[0].number), nil, body)
+		for _, pl := range chosen[:n] {
+			t.tx.queue(pl.number, p, pl, pkt)
+		}
+		return
+	}
+	piece := room - fragmentHeaderLen
+	count := (len(body) + piece - 1) / piece
+	if piece <= 0 || count > maxFragments {
+		t.drops.add(dropTooLarge)
+		return
+	}
+	t.msgID++
+	var fh [fragmentHeaderLen]byte
+	for i := 0; i < count; i++ {
+		chunk := body[i*piece : min(len(body), (i+1)*piece)]
+		putFragment(fh[:], fragment{msgID: t.msgID, index: uint16(i), count: uint16(count)})
+		pkt := t.build(p, typeData, flags|flagFragment, uint8(chosen[0].number), fh[:], chunk)
+		for _, pl := range chosen[:n] {
+			t.tx.queue(pl.number, p, pl, pkt)
+		}
+	}
+}
+
+// build lays out one protected packet in the scratch slab. Called with txMu held.
+func (t *Transport) build(p *peer, typ packetType, flags, linkNum uint8, prefix, body []byte) []byte {
+	need := headerBytes + len(prefix) + len(body) + tagBytes
+	if t.tx.room() < need {
+		t.flush()
+	}
+	p.txSeq++
+	h := header{typ: typ, flags: flags, link: linkNum, src: t.cfg.LocalNode, dst: p.id, session: t.session, seq: p.txSeq}
+	buf := t.tx.take(need)
+	putHeader(buf, &h)
+	plain := buf[headerBytes:headerBytes]
+	plain = append(plain, prefix...)
+	plain = append(plain, body...)
+	if t.txSealer == nil {
+		return buf[:headerBytes+len(plain)]
+	}
+	var nb [12]byte
+	// Sealing in place: the plaintext already sits where the ciphertext goes.
+	out := t.txSealer.seal(buf[headerBytes:headerBytes], buf[:headerBytes], nonceFor(&nb, p.id, p.txSeq), plain)
+	return buf[:headerBytes+len(out)]
+}
+
+// flush hands every queued batch to its link. Called with txMu held.
+func (t *Transport) flush() error {
+	var firstErr error
+	for num := range t.tx.batches {
+		b := &t.tx.batches[num]
+		if len(b.msgs) == 0 {
+			continue
+		}
+		ll := t.links[num]
+		sent, err := ll.l.Send(b.msgs)
+		_ = sent
+		for i, m := range b.msgs {
+			pl := b.targets[i]
+			pl.txPackets.Add(1)
+			pl.txBytes.Add(uint64(len(m.Buf)))
+		}
+		if err != nil {
+			if firstErr == nil && !errors.Is(err, link.ErrClosed) {
+				firstErr = err
+			}
+			// The link skipped what it could not send; charge the errors to the link.
+			b.targets[0].txErrors.Add(uint64(len(b.msgs) - sent))
+		}
+		b.msgs = b.msgs[:0]
+		b.targets = b.targets[:0]
+	}
+	t.tx.used = 0
+	return firstErr
+}
+
+// txScratch holds packets being built and the per-link batches pointing into it.
+type txScratch struct {
+	slab    []byte
+	used    int
+	comp    []byte
+	batches [MaxLinks]struct {
+		msgs    []link.Message
+		targets []*peerLink
+	}
+}
+
+// txSlabBytes bounds the bytes built before a flush: a full totem window of frames.
+const txSlabBytes = 4 << 20
+
+func (s *txScratch) init() {
+	s.slab = make([]byte, txSlabBytes)
+	s.comp = make([]byte, 0, DefaultMaxMessageBytes+1024)
+}
+
+func (s *txScratch) room() int { return len(s.slab) - s.used }
+
+func (s *txScratch) take(n int) []byte {
+	b := s.slab[s.used : s.used+n : s.used+n]
+	s.used += n
+	return b
+}
+
+func (s *txScratch) queue(linkNum int, p *peer, pl *peerLink, pkt []byte) {
+	b := &s.batches[linkNum]
+	b.msgs = append(b.msgs, link.Message{Buf: pkt, Addr: pl.addr})
+	b.targets = append(b.targets, pl)
+}
+
+// sendControl sends one ping or pong on a specific link, at once.
+func (t *Transport) sendControl(p *peer, pl *peerLink, typ packetType, body []byte) {
+	t.txMu.Lock()
+	defer t.txMu.Unlock()
+	pkt := t.build(p, typ, 0, uint8(pl.number), nil, body)
+	t.tx.queue(pl.number, p, pl, pkt)
+	if err := t.flush(); err != nil && typ == typePing {
+		// A probe larger than the path allows fails locally with EMSGSIZE.
+		p.mu.Lock()
+		pl.pmtud.sendFailed(len(pkt))
+		p.mu.Unlock()
+	}
+}
+
+// since returns the transport clock: monotonic time since start.
+func (t *Transport) since() time.Duration { return time.Since(t.start) }
+
+// peerAddr returns the configured address of node id on link num, for tests and tools.
+func (t *Transport) peerAddr(id NodeID, num int) netip.AddrPort {
+	if p := t.peers[id]; p != nil && p.links[num] != nil {
+		return p.links[num].addr
+	}
+	return netip.AddrPort{}
+}
