@@ -43,7 +43,7 @@ func TestReplayWindow(t *testing.T) {
 		t.Fatal("oldest packet inside the window refused")
 	}
 	// After sliding by less than the window, the words it passed over are clear.
-	if !accept(5000 + 100) || !accept(5000+50) || accept(5000+50) {
+	if !accept(5000+100) || !accept(5000+50) || accept(5000+50) {
 		t.Fatal("slide within the window broke the bitmap")
 	}
 }
