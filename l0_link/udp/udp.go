@@ -57,14 +57,17 @@ type Config struct {
 
 // Link is a batched UDP socket. See link.Link for the calling contract.
 type Link struct {
-	conn   *net.UDPConn
-	raw    syscall.RawConn
-	local  netip.AddrPort
-	v6     bool
-	batch  int
-	gso    atomic.Bool
-	gro    bool
-	closed atomic.Bool
+	conn  *net.UDPConn
+	raw   syscall.RawConn
+	local netip.AddrPort
+	v6    bool
+	batch int
+	// ifaceMTU is the MTU of the interface holding the local address (0 if unknown),
+	// read at Open so that it comes from the socket's own network namespace.
+	ifaceMTU int
+	gso      atomic.Bool
+	gro      bool
+	closed   atomic.Bool
 
 	sendMu sync.Mutex
 	tx     sendState
@@ -134,6 +137,7 @@ func Open(cfg Config) (*Link, error) {
 		conn.Close()
 		return nil, err
 	}
+	l.ifaceMTU = interfaceMTU(cfg.Local.Addr())
 	l.tx.init(l.batch, v6)
 	l.rx.init(l.batch, l.gro)
 	return l, nil
@@ -207,6 +211,31 @@ func joinGroup(fd int, v6 bool, cfg Config) error {
 		unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_MULTICAST_TTL, cfg.MulticastTTL),
 		unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_MULTICAST_LOOP, 1),
 	)
+}
+
+// InterfaceMTU is the MTU of the local address's interface, 0 when unknown; l1 starts its
+// path-MTU search there.
+func (l *Link) InterfaceMTU() int { return l.ifaceMTU }
+
+func interfaceMTU(a netip.Addr) int {
+	ifcs, err := net.Interfaces()
+	if err != nil {
+		return 0
+	}
+	for _, ifc := range ifcs {
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, ad := range addrs {
+			if ipn, ok := ad.(*net.IPNet); ok {
+				if ip, ok := netip.AddrFromSlice(ipn.IP); ok && ip.Unmap() == a.Unmap() {
+					return ifc.MTU
+				}
+			}
+		}
+	}
+	return 0
 }
 
 // GSO reports whether segmentation offload is in use for sends.
