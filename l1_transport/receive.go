@@ -120,10 +120,9 @@ func (t *Transport) handlePacket(ll *localLink, m link.Message, rx *rxScratch) {
 				return
 			}
 			msg = whole
-		} else {
-			// Copy out so the peer lock is not held while the handler runs.
-			msg = append(rx.whole[:0], plain...)
 		}
+		// No copy needed: plain lives in this goroutine's buffer (or the link's receive
+		// view), both valid after the peer lock is released.
 		p.mu.Unlock()
 		out, err := rx.decomp.decompress(rx.expand, msg, h.flags>>compressionShift)
 		if err != nil {
