@@ -129,11 +129,17 @@ func (l *Link) Send(msgs []link.Message) (int, error) {
 		return 0, link.ErrClosed
 	}
 	l.stats.TxBatches++
-	for i, m := range msgs {
+	sent := 0
+	var firstErr error
+	for _, m := range msgs {
 		if len(m.Buf) > n.maxBytes {
 			l.stats.TxErrors++
-			return i, fmt.Errorf("mem: %d-byte datagram exceeds the %d-byte limit", len(m.Buf), n.maxBytes)
+			if firstErr == nil {
+				firstErr = fmt.Errorf("mem: %d-byte datagram exceeds the %d-byte limit", len(m.Buf), n.maxBytes)
+			}
+			continue
 		}
+		sent++
 		l.stats.TxPackets++
 		l.stats.TxBytes += uint64(len(m.Buf))
 		if n.tap != nil {
@@ -159,7 +165,7 @@ func (l *Link) Send(msgs []link.Message) (int, error) {
 		}
 		dst.cond.Broadcast()
 	}
-	return len(msgs), nil
+	return sent, firstErr
 }
 
 // Receive implements link.Link.
