@@ -1,0 +1,126 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+
+	link "github.com/corosync-go/corosync/l0_link"
+	"github.com/corosync-go/corosync/l0_link/rdma"
+	"github.com/corosync-go/corosync/l0_link/udp"
+	"github.com/corosync-go/corosync/l0_link/xdp"
+)
+
+// OpenLinks opens every configured interface with its knet_transport kind. An xdp link
+// that cannot start (not root, driver or kernel refuses, program already attached) is
+// logged in one line and replaced by a udp link on the same address, so a node always
+// comes up; an rdma link that cannot start is an error, since its peers expect RDMA.
+// On error, links already opened are closed.
+func OpenLinks(s *Settings, log *slog.Logger) ([]LinkSpec, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	var specs []LinkSpec
+	closeAll := func() {
+		for _, sp := range specs {
+			sp.Link.Close()
+		}
+	}
+	for _, ifs := range s.Interfaces {
+		l, err := openInterface(ifs, log)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("link %d (%s on %s): %w", ifs.Number, ifs.Kind, ifs.Local, err)
+		}
+		specs = append(specs, LinkSpec{Number: ifs.Number, Priority: ifs.Priority, Link: l, MTUBytes: ifs.MTUBytes})
+	}
+	return specs, nil
+}
+
+func openInterface(ifs InterfaceSettings, log *slog.Logger) (link.Link, error) {
+	openUDP := func() (link.Link, error) {
+		return udp.Open(udp.Config{Local: ifs.Local, DSCP: ifs.DSCP})
+	}
+	switch ifs.Kind {
+	case "", "udp":
+		return openUDP()
+	case "xdp":
+		name, err := interfaceWith(ifs.Local.Addr())
+		if err != nil {
+			return nil, err
+		}
+		l, err := xdp.Open(xdp.Config{Interface: name, Local: ifs.Local, DSCP: ifs.DSCP})
+		if err == nil {
+			log.Info("link uses AF_XDP", "link", ifs.Number, "interface", name, "mode", l.Mode(), "zerocopy", l.ZeroCopy())
+			return l, nil
+		}
+		if !errors.Is(err, xdp.ErrUnavailable) {
+			return nil, err
+		}
+		log.Warn(err.Error()+"; falling back to udp", "link", ifs.Number)
+		return openUDP()
+	case "rdma":
+		return rdma.Open(rdma.Config{Local: ifs.Local})
+	}
+	return nil, fmt.Errorf("unknown knet_transport %q", ifs.Kind)
+}
+
+// interfaceWith names the interface holding addr (in the caller's network namespace).
+func interfaceWith(addr netip.Addr) (string, error) {
+	ifcs, err := net.Interfaces()
+	if err != nil {
+		return "", err
+	}
+	for _, ifc := range ifcs {
+		addrs, _ := ifc.Addrs()
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok {
+				if ip, ok := netip.AddrFromSlice(ipn.IP); ok && ip.Unmap() == addr.Unmap() {
+					return ifc.Name, nil
+				}
+			}
+		}
+	}
+	return "", fmt.Errorf("no interface has address %s", addr)
+}
+
+// Start loads the key if one is needed, opens the links and starts a transport. When
+// neither crypto_cipher nor crypto_hash is set and the key file exists, it encrypts with
+// aes256 (corosync 3.1.7 would send in clear; we do not when a key is there).
+func Start(ctx context.Context, s *Settings, handler Handler, log *slog.Logger) (*Transport, error) {
+	cfg := s.Config
+	c := &cfg.Crypto
+	explicitOff := c.Cipher == "none" && (c.Hash == "none" || c.Hash == "")
+	switch {
+	case explicitOff:
+	case c.Cipher == "" && c.Hash == "":
+		if key, err := LoadKey(s.KeyFile); err == nil {
+			c.Cipher, c.Key = "aes256", key
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	default:
+		key, err := LoadKey(s.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+		c.Key = key
+	}
+	specs, err := OpenLinks(s, log)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Links = specs
+	t, err := New(ctx, cfg, handler, log)
+	if err != nil {
+		for _, sp := range specs {
+			sp.Link.Close()
+		}
+		return nil, err
+	}
+	return t, nil
+}
