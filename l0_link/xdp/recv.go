@@ -20,12 +20,18 @@ const (
 	// their size: reassembled fragments can be as large as IP allows.
 	slowSlots     = 8
 	slowSlotBytes = 1 << 16
+	// slowEvery bounds how many busy Receive calls pass without reading the slow-path
+	// socket: reading it costs a system call, which at full rate would be one per batch.
+	// When the rings are idle, poll(2) reports the socket and it is read at once.
+	slowEvery = 32
 )
 
 // rxState is Receive's state; only Receive touches it.
 type rxState struct {
 	pfds []unix.PollFd // the eventfd, the slow-path socket, then every AF_XDP socket
 	next int           // socket read first, rotated for fairness between queues
+	// sinceSlow counts Receive calls since the slow-path socket was last read.
+	sinceSlow int
 	slow [][]byte      // buffers of the slow path, reused every Receive
 	// local is the address frames must be sent to: Config.Local without a zone, as
 	// parseFrame reports it.
@@ -59,7 +65,7 @@ func (l *Link) Receive(msgs []link.Message) (int, error) {
 		return 0, link.ErrClosed
 	}
 	l.recycle()
-	if n := l.readAll(msgs); n > 0 {
+	if n := l.readAll(msgs, false); n > 0 {
 		return n, nil
 	}
 	for until := time.Now().Add(rxSpin); time.Now().Before(until); {
@@ -83,7 +89,7 @@ func (l *Link) Receive(msgs []link.Message) (int, error) {
 				return 0, err
 			}
 		}
-		if n := l.readAll(msgs); n > 0 {
+		if n := l.readAll(msgs, l.rx.pfds[1].Revents&unix.POLLIN != 0); n > 0 {
 			return n, nil
 		}
 	}
@@ -101,10 +107,15 @@ func (l *Link) recycle() {
 	}
 }
 
-// readAll reads the slow path first (it rarely has anything and holds few slots), then
-// the rings, and accounts for what it found.
-func (l *Link) readAll(msgs []link.Message) int {
-	n := l.readSlow(msgs)
+// readAll reads the slow path first when it is due (it rarely has anything and holds few
+// slots), then the rings, and accounts for what it found.
+func (l *Link) readAll(msgs []link.Message, slowReady bool) int {
+	n := 0
+	l.rx.sinceSlow++
+	if slowReady || l.rx.sinceSlow >= slowEvery {
+		l.rx.sinceSlow = 0
+		n = l.readSlow(msgs)
+	}
 	n += l.readRings(msgs[n:])
 	if n == 0 {
 		return 0

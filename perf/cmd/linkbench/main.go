@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +46,7 @@ type options struct {
 	crypto  string
 	noGSO   bool
 	batch   int
+	sender  string
 }
 
 func main() {
@@ -55,8 +57,20 @@ func main() {
 	flag.StringVar(&o.crypto, "crypto", "", "measure the l1 transport with this crypto_cipher (none, aes256, chacha20poly1305); empty measures the bare link")
 	flag.BoolVar(&o.noGSO, "nogso", false, "turn UDP GSO and GRO off (udp only)")
 	flag.IntVar(&o.batch, "batch", 64, "datagrams per send call")
+	flag.StringVar(&o.sender, "sender", "", "link kind of the sending side (default: the same as -link)")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "linkbench:", err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(o); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "linkbench:", err)
 		os.Exit(1)
 	}
@@ -83,7 +97,11 @@ func run(o options) error {
 	if err := lab.Veth("tx", "veth0", txAddr.Addr().String()+"/24", "rx", "veth0", rxAddr.Addr().String()+"/24"); err != nil {
 		return err
 	}
-	sender, err := openLink(lab, "tx", o, txAddr)
+	sendOpts := o
+	if o.sender != "" {
+		sendOpts.kind = o.sender
+	}
+	sender, err := openLink(lab, "tx", sendOpts, txAddr)
 	if err != nil {
 		return err
 	}
@@ -93,6 +111,7 @@ func run(o options) error {
 		return err
 	}
 	describe(sender)
+	describe(receiver)
 	var pkts, bytes uint64
 	var elapsed time.Duration
 	if o.crypto == "" {
@@ -105,6 +124,9 @@ func run(o options) error {
 	}
 	secs := elapsed.Seconds()
 	kind := o.kind
+	if o.sender != "" && o.sender != o.kind {
+		kind = o.sender + "->" + o.kind
+	}
 	if o.crypto != "" {
 		kind += "+l1/" + o.crypto
 	}
