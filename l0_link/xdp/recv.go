@@ -32,7 +32,7 @@ type rxState struct {
 	next int           // socket read first, rotated for fairness between queues
 	// sinceSlow counts Receive calls since the slow-path socket was last read.
 	sinceSlow int
-	slow [][]byte      // buffers of the slow path, reused every Receive
+	slow      [][]byte // buffers of the slow path, reused every Receive
 	// local is the address frames must be sent to: Config.Local without a zone, as
 	// parseFrame reports it.
 	local netip.AddrPort
