@@ -75,7 +75,6 @@ func (t *Transport) handlePacket(ll *localLink, m link.Message, rx *rxScratch) {
 	}
 	pl.rxPackets.Add(1)
 	pl.rxBytes.Add(uint64(len(m.Buf)))
-	now := t.since()
 	switch h.typ {
 	case typePing:
 		p.mu.Unlock()
@@ -95,6 +94,7 @@ func (t *Transport) handlePacket(ll *localLink, m link.Message, rx *rxScratch) {
 		}
 		sent := int64(binary.BigEndian.Uint64(plain))
 		probe := int(binary.BigEndian.Uint32(plain[8:]))
+		now := t.since()
 		changed := t.pong(p, pl, now, now-durationOf(sent), probe)
 		p.mu.Unlock()
 		if changed {
