@@ -49,18 +49,19 @@ func (t *Transport) heartbeat(pad []byte) {
 			if wentDown {
 				t.log.Warn("link down", "node", p.id, "link", pl.number, "addr", pl.addr, "after", t.cfg.PingTimeout)
 			}
-			// The ping body is the clock reading and the probe size, padded so that the
-			// whole packet is the probed size.
+			// The ping body is the clock reading and the probe size (0 for a plain
+			// heartbeat). A probe is an extra ping, padded so that the whole packet is the
+			// probed size: if it is too big for the path it is lost, and the plain ping
+			// must still keep the link up.
 			body := pad[:pingBodyBytes+4]
 			binary.BigEndian.PutUint64(body, uint64(now))
-			binary.BigEndian.PutUint32(body[8:], uint32(probe))
-			if probe > 0 {
-				if n := probe - headerBytes - t.sealOverhead(); n > len(body) && n <= len(pad) {
-					clear(pad[len(body):n])
-					body = pad[:n]
-				}
+			binary.BigEndian.PutUint32(body[8:], 0)
+			t.sendControl(p, pl, typePing, body, 0)
+			if n := probe - headerBytes - t.sealOverhead(); probe > 0 && n > len(body) && n <= len(pad) {
+				binary.BigEndian.PutUint32(body[8:], uint32(probe))
+				clear(pad[len(body):n])
+				t.sendControl(p, pl, typePing, pad[:n], probe)
 			}
-			t.sendControl(p, pl, typePing, body)
 		}
 	}
 }

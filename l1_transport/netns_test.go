@@ -289,10 +289,17 @@ func TestNetnsPathMTUBlackHole(t *testing.T) {
 		t.Fatal(err)
 	}
 	trs, boxes := nl.start(t, 2, 1, nil)
-	waitFor(t, "path MTU found", func() bool {
-		ls := trs[0].Stats().Links[0]
-		return ls.Connected && ls.MTUBytes == 1200-28
-	})
+	var last LinkStats
+	for i := 0; i < 1000; i++ {
+		last = trs[0].Stats().Links[0]
+		if last.Connected && last.MTUBytes == 1200-28 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !last.Connected || last.MTUBytes != 1200-28 {
+		t.Fatalf("path MTU %d after 20 s (connected %v), want %d", last.MTUBytes, last.Connected, 1200-28)
+	}
 	big := make([]byte, 5000)
 	for i := range big {
 		big[i] = byte(i)

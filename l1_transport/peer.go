@@ -97,6 +97,7 @@ type pmtuSearch struct {
 	lo, hi  int           // lo is known to pass; hi is the largest not yet known to fail
 	proven  bool          // a search has finished: lo is a measured value
 	probing int           // size of the outstanding probe, 0 if none
+	retried bool          // the outstanding probe is a second try
 	sentAt  time.Duration // when the probe left
 	nextRun time.Duration // when to search again
 	done    bool
@@ -116,7 +117,13 @@ func (s *pmtuSearch) next(now, timeout, interval time.Duration) int {
 		if now-s.sentAt < timeout {
 			return 0
 		}
-		s.fail(s.probing) // no pong in time: too big
+		// No pong in time. One loss could be congestion rather than size, so a size is
+		// judged too big only when it goes unanswered twice in a row.
+		if !s.retried {
+			s.retried, s.sentAt = true, now
+			return s.probing
+		}
+		s.fail(s.probing)
 	}
 	if s.done {
 		if now < s.nextRun {
@@ -146,7 +153,7 @@ func (s *pmtuSearch) passed(size int) {
 		s.lo = size
 	}
 	if s.probing == size {
-		s.probing = 0
+		s.probing, s.retried = 0, false
 	}
 }
 
@@ -155,7 +162,7 @@ func (s *pmtuSearch) fail(size int) {
 		s.hi = max(size-1, s.lo)
 	}
 	if s.probing == size {
-		s.probing = 0
+		s.probing, s.retried = 0, false
 	}
 }
 

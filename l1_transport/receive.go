@@ -85,7 +85,7 @@ func (t *Transport) handlePacket(ll *localLink, m link.Message, rx *rxScratch) {
 		// Echo the clock reading and probe size, unpadded.
 		var echo [pingBodyBytes + 4]byte
 		copy(echo[:], plain)
-		t.sendControl(p, pl, typePong, echo[:])
+		t.sendControl(p, pl, typePong, echo[:], 0)
 	case typePong:
 		if len(plain) < pingBodyBytes+4 {
 			p.mu.Unlock()

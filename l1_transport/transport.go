@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	link "github.com/corosync-go/corosync/l0_link"
@@ -334,16 +335,17 @@ func (s *txScratch) queue(linkNum int, p *peer, pl *peerLink, pkt []byte) {
 	b.targets = append(b.targets, pl)
 }
 
-// sendControl sends one ping or pong on a specific link, at once.
-func (t *Transport) sendControl(p *peer, pl *peerLink, typ packetType, body []byte) {
+// sendControl sends one ping or pong on a specific link, at once. probe is the size of a
+// path-MTU probe, 0 for anything else.
+func (t *Transport) sendControl(p *peer, pl *peerLink, typ packetType, body []byte, probe int) {
 	t.txMu.Lock()
 	defer t.txMu.Unlock()
 	pkt := t.build(p, typ, 0, uint8(pl.number), nil, body)
 	t.tx.queue(pl.number, p, pl, pkt)
-	if err := t.flush(); err != nil && typ == typePing {
-		// A probe larger than the path allows fails locally with EMSGSIZE.
+	if err := t.flush(); err != nil && probe > 0 && errors.Is(err, syscall.EMSGSIZE) {
+		// A probe larger than the local interface allows fails at once; no need to wait.
 		p.mu.Lock()
-		pl.pmtud.sendFailed(len(pkt))
+		pl.pmtud.sendFailed(probe)
 		p.mu.Unlock()
 	}
 }
