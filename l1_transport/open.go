@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/netip"
 	"os"
 
 	link "github.com/corosync-go/corosync/l0_link"
@@ -49,10 +47,11 @@ func openInterface(ifs InterfaceSettings, log *slog.Logger) (link.Link, error) {
 	case "", "udp":
 		return openUDP()
 	case "xdp":
-		name, err := interfaceWith(ifs.Local.Addr())
+		ifc, err := link.InterfaceWith(ifs.Local.Addr())
 		if err != nil {
 			return nil, err
 		}
+		name := ifc.Name
 		l, err := xdp.Open(xdp.Config{Interface: name, Local: ifs.Local, DSCP: ifs.DSCP})
 		if err == nil {
 			log.Info("link uses AF_XDP", "link", ifs.Number, "interface", name, "mode", l.Mode(), "zerocopy", l.ZeroCopy())
@@ -67,25 +66,6 @@ func openInterface(ifs InterfaceSettings, log *slog.Logger) (link.Link, error) {
 		return rdma.Open(rdma.Config{Local: ifs.Local})
 	}
 	return nil, fmt.Errorf("unknown knet_transport %q", ifs.Kind)
-}
-
-// interfaceWith names the interface holding addr (in the caller's network namespace).
-func interfaceWith(addr netip.Addr) (string, error) {
-	ifcs, err := net.Interfaces()
-	if err != nil {
-		return "", err
-	}
-	for _, ifc := range ifcs {
-		addrs, _ := ifc.Addrs()
-		for _, a := range addrs {
-			if ipn, ok := a.(*net.IPNet); ok {
-				if ip, ok := netip.AddrFromSlice(ipn.IP); ok && ip.Unmap() == addr.Unmap() {
-					return ifc.Name, nil
-				}
-			}
-		}
-	}
-	return "", fmt.Errorf("no interface has address %s", addr)
 }
 
 // Start loads the key if one is needed, opens the links and starts a transport. When

@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/Mellanox/rdmamap"
+	link "github.com/corosync-go/corosync/l0_link"
 )
 
 // ErrNoDevice means there is no RDMA device to use: none at all, or none behind the
@@ -110,23 +111,9 @@ func chooseDevice(cfg Config, devs []Device) (string, error) {
 
 // interfaceWith names the network interface that has address a, or returns "".
 func interfaceWith(a netip.Addr) string {
-	want := peerKey(a)
-	ifs, err := net.Interfaces()
+	ifc, err := link.InterfaceWith(peerKey(a))
 	if err != nil {
 		return ""
 	}
-	for _, ifc := range ifs {
-		addrs, err := ifc.Addrs()
-		if err != nil {
-			continue
-		}
-		for _, addr := range addrs {
-			if ipn, ok := addr.(*net.IPNet); ok {
-				if ip, ok := netip.AddrFromSlice(ipn.IP); ok && ip.Unmap() == want {
-					return ifc.Name
-				}
-			}
-		}
-	}
-	return ""
+	return ifc.Name
 }

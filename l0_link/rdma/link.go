@@ -50,11 +50,7 @@ type Link struct {
 
 var _ link.Link = (*Link)(nil)
 
-type counters struct {
-	txPackets, txBytes, txErrors, txBatches atomic.Uint64
-	rxPackets, rxBytes, rxErrors, rxBatches atomic.Uint64
-	rxDropped                               atomic.Uint64
-}
+type counters = link.Counters
 
 // Open finds the RDMA device for cfg and opens a link on it through libibverbs. On a
 // machine without RDMA hardware it fails with an error wrapping ErrNoDevice; in a binary
@@ -188,13 +184,7 @@ func (l *Link) Stats() link.Stats {
 		l.reapSends()
 	}
 	l.txMu.Unlock()
-	s := &l.stats
-	return link.Stats{
-		TxPackets: s.txPackets.Load(), TxBytes: s.txBytes.Load(), TxErrors: s.txErrors.Load(),
-		RxPackets: s.rxPackets.Load(), RxBytes: s.rxBytes.Load(), RxErrors: s.rxErrors.Load(),
-		TxBatches: s.txBatches.Load(), RxBatches: s.rxBatches.Load(),
-		RxDropped: s.rxDropped.Load(),
-	}
+	return l.stats.Snapshot()
 }
 
 // Close implements link.Link. A pending Receive returns ErrClosed within rxWaitSlice.

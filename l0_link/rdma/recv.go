@@ -33,7 +33,7 @@ func (l *Link) Receive(msgs []link.Message) (int, error) {
 		}
 		k, err := l.recvCQ.Poll(l.rxWC[:want])
 		if err != nil {
-			l.stats.rxErrors.Add(1)
+			l.stats.RxErrors.Add(1)
 			return 0, err
 		}
 		n, flushed := 0, false
@@ -46,7 +46,7 @@ func (l *Link) Receive(msgs []link.Message) (int, error) {
 			}
 		}
 		if n > 0 {
-			l.stats.rxBatches.Add(1)
+			l.stats.RxBatches.Add(1)
 			return n, nil
 		}
 		if flushed {
@@ -56,7 +56,7 @@ func (l *Link) Receive(msgs []link.Message) (int, error) {
 			continue // everything polled was dropped; more may be queued
 		}
 		if err := l.recvCQ.Wait(rxWaitSlice); err != nil {
-			l.stats.rxErrors.Add(1)
+			l.stats.RxErrors.Add(1)
 			return 0, err
 		}
 	}
@@ -67,7 +67,7 @@ func (l *Link) Receive(msgs []link.Message) (int, error) {
 // slot is not posted again since it would only be flushed again.
 func (l *Link) accept(wc WorkCompletion) (m link.Message, ok, flushed bool) {
 	if wc.ID >= uint64(len(l.recvPosted)) || !l.recvPosted[wc.ID] {
-		l.stats.rxErrors.Add(1) // not a slot the device owns: a backend bug
+		l.stats.RxErrors.Add(1) // not a slot the device owns: a backend bug
 		return m, false, false
 	}
 	slot := int(wc.ID)
@@ -75,23 +75,23 @@ func (l *Link) accept(wc WorkCompletion) (m link.Message, ok, flushed bool) {
 	switch wc.Status {
 	case WCSuccess:
 	case WCFlushError:
-		l.stats.rxErrors.Add(1)
+		l.stats.RxErrors.Add(1)
 		return m, false, true
 	default:
-		l.stats.rxErrors.Add(1)
+		l.stats.RxErrors.Add(1)
 		l.repost(slot)
 		return m, false, false
 	}
 	src, port, payload, err := l.parse(slot, wc)
 	if err != nil {
-		l.stats.rxDropped.Add(1)
+		l.stats.RxDropped.Add(1)
 		l.repost(slot)
 		return m, false, false
 	}
 	l.learn(src, wc.SrcQPN)
 	l.toPost = append(l.toPost, slot)
-	l.stats.rxPackets.Add(1)
-	l.stats.rxBytes.Add(uint64(len(payload)))
+	l.stats.RxPackets.Add(1)
+	l.stats.RxBytes.Add(uint64(len(payload)))
 	return link.Message{Buf: payload, Addr: netip.AddrPortFrom(src, port)}, true, false
 }
 
@@ -125,7 +125,7 @@ func (l *Link) postRecv(slot int) error {
 // the device refuses.
 func (l *Link) repost(slot int) {
 	if err := l.postRecv(slot); err != nil {
-		l.stats.rxErrors.Add(1)
+		l.stats.RxErrors.Add(1)
 		l.toPost = append(l.toPost, slot)
 	}
 }

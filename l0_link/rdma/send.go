@@ -27,14 +27,14 @@ func (l *Link) Send(msgs []link.Message) (int, error) {
 	sent := 0
 	var firstErr error
 	refuse := func(err error) {
-		l.stats.txErrors.Add(1)
+		l.stats.TxErrors.Add(1)
 		if firstErr == nil {
 			firstErr = err
 		}
 	}
 	defer func() {
 		if sent > 0 {
-			l.stats.txBatches.Add(1)
+			l.stats.TxBatches.Add(1)
 		}
 	}()
 	for i, m := range msgs {
@@ -70,8 +70,8 @@ func (l *Link) Send(msgs []link.Message) (int, error) {
 		}
 		l.sendBusy[slot] = true
 		sent++
-		l.stats.txPackets.Add(1)
-		l.stats.txBytes.Add(uint64(len(m.Buf)))
+		l.stats.TxPackets.Add(1)
+		l.stats.TxBytes.Add(uint64(len(m.Buf)))
 	}
 	return sent, firstErr
 }
@@ -119,7 +119,7 @@ func (l *Link) reapSends() {
 	for {
 		n, err := l.sendCQ.Poll(l.txWC)
 		if err != nil {
-			l.stats.txErrors.Add(1)
+			l.stats.TxErrors.Add(1)
 			return
 		}
 		for _, wc := range l.txWC[:n] {
@@ -131,7 +131,7 @@ func (l *Link) reapSends() {
 			l.sendBusy[wc.ID] = false
 			l.freeSend = append(l.freeSend, int(wc.ID))
 			if wc.Status != WCSuccess {
-				l.stats.txErrors.Add(1)
+				l.stats.TxErrors.Add(1)
 			}
 		}
 		if n < len(l.txWC) {

@@ -99,20 +99,20 @@ func (l *Link) recvBatch() error {
 	}
 	if errno != nil {
 		// Queued ICMP errors surface here on some kernels; they concern a past send.
-		l.stats.rxErrors.Add(1)
+		l.stats.RxErrors.Add(1)
 		return nil
 	}
-	l.stats.rxBatches.Add(1)
+	l.stats.RxBatches.Add(1)
 	for i := 0; i < got; i++ {
 		h := &r.hdrs[i]
 		size := int(h.n)
 		if h.hdr.Flags&unix.MSG_TRUNC != 0 {
-			l.stats.rxDropped.Add(1)
+			l.stats.RxDropped.Add(1)
 			continue
 		}
 		src, ok := getSockaddr(&r.names[i], h.hdr.Namelen)
 		if !ok {
-			l.stats.rxDropped.Add(1)
+			l.stats.RxDropped.Add(1)
 			continue
 		}
 		data := r.slab[i*recvBufBytes : i*recvBufBytes+size]
@@ -120,9 +120,9 @@ func (l *Link) recvBatch() error {
 		r.pending = appendSegments(r.pending, data, seg, src)
 	}
 	for _, m := range r.pending {
-		l.stats.rxBytes.Add(uint64(len(m.Buf)))
+		l.stats.RxBytes.Add(uint64(len(m.Buf)))
 	}
-	l.stats.rxPackets.Add(uint64(len(r.pending)))
+	l.stats.RxPackets.Add(uint64(len(r.pending)))
 	return nil
 }
 

@@ -48,10 +48,10 @@ func (l *Link) Send(msgs []link.Message) (int, error) {
 			done += l.tx.groupLen[i]
 		}
 		for _, m := range msgs[:done] {
-			l.stats.txBytes.Add(uint64(len(m.Buf)))
+			l.stats.TxBytes.Add(uint64(len(m.Buf)))
 		}
-		l.stats.txPackets.Add(uint64(done))
-		l.stats.txBatches.Add(1)
+		l.stats.TxPackets.Add(uint64(done))
+		l.stats.TxBatches.Add(1)
 		sent += done
 		msgs = msgs[done:]
 		if errno == nil {
@@ -63,7 +63,7 @@ func (l *Link) Send(msgs []link.Message) (int, error) {
 			l.noGSO.Store(msgs[0].Addr, struct{}{})
 			continue
 		}
-		l.stats.txErrors.Add(1)
+		l.stats.TxErrors.Add(1)
 		if firstErr == nil {
 			firstErr = fmt.Errorf("udp: send %d bytes to %s: %w", len(msgs[0].Buf), msgs[0].Addr, errno)
 		}

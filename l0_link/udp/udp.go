@@ -80,11 +80,7 @@ type Link struct {
 
 var _ link.Link = (*Link)(nil)
 
-type counters struct {
-	txPackets, txBytes, txErrors, txBatches atomic.Uint64
-	rxPackets, rxBytes, rxErrors, rxBatches atomic.Uint64
-	rxDropped                               atomic.Uint64
-}
+type counters = link.Counters
 
 // Open binds a UDP link.
 func Open(cfg Config) (*Link, error) {
@@ -218,24 +214,11 @@ func joinGroup(fd int, v6 bool, cfg Config) error {
 func (l *Link) InterfaceMTU() int { return l.ifaceMTU }
 
 func interfaceMTU(a netip.Addr) int {
-	ifcs, err := net.Interfaces()
+	ifc, err := link.InterfaceWith(a)
 	if err != nil {
 		return 0
 	}
-	for _, ifc := range ifcs {
-		addrs, err := ifc.Addrs()
-		if err != nil {
-			continue
-		}
-		for _, ad := range addrs {
-			if ipn, ok := ad.(*net.IPNet); ok {
-				if ip, ok := netip.AddrFromSlice(ipn.IP); ok && ip.Unmap() == a.Unmap() {
-					return ifc.MTU
-				}
-			}
-		}
-	}
-	return 0
+	return ifc.MTU
 }
 
 // GSO reports whether segmentation offload is in use for sends.
@@ -259,14 +242,7 @@ func (l *Link) MaxPayloadBytes() int {
 func (l *Link) Kind() string { return "udp" }
 
 // Stats implements link.Link.
-func (l *Link) Stats() link.Stats {
-	c := &l.stats
-	return link.Stats{
-		TxPackets: c.txPackets.Load(), TxBytes: c.txBytes.Load(), TxErrors: c.txErrors.Load(), TxBatches: c.txBatches.Load(),
-		RxPackets: c.rxPackets.Load(), RxBytes: c.rxBytes.Load(), RxErrors: c.rxErrors.Load(), RxBatches: c.rxBatches.Load(),
-		RxDropped: c.rxDropped.Load(),
-	}
-}
+func (l *Link) Stats() link.Stats { return l.stats.Snapshot() }
 
 // Close implements link.Link.
 func (l *Link) Close() error {

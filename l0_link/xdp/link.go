@@ -56,9 +56,7 @@ type Link struct {
 var _ link.Link = (*Link)(nil)
 
 type counters struct {
-	txPackets, txBytes, txErrors, txBatches atomic.Uint64
-	rxPackets, rxBytes, rxErrors, rxBatches atomic.Uint64
-	rxDropped                               atomic.Uint64
+	link.Counters
 	// Datagrams that took the kernel's path, for tests and diagnostics.
 	txSlow, rxSlow atomic.Uint64
 }
@@ -216,12 +214,7 @@ func (l *Link) Stats() link.Stats {
 }
 
 func (l *Link) snapshot() link.Stats {
-	c := &l.stats
-	s := link.Stats{
-		TxPackets: c.txPackets.Load(), TxBytes: c.txBytes.Load(), TxErrors: c.txErrors.Load(), TxBatches: c.txBatches.Load(),
-		RxPackets: c.rxPackets.Load(), RxBytes: c.rxBytes.Load(), RxErrors: c.rxErrors.Load(), RxBatches: c.rxBatches.Load(),
-		RxDropped: c.rxDropped.Load(),
-	}
+	s := l.stats.Snapshot()
 	for _, q := range l.socks {
 		if k, err := q.kernelStats(); err == nil {
 			s.RxDropped += k.Rx_dropped + k.Rx_ring_full

@@ -128,9 +128,9 @@ func (l *Link) received(msgs []link.Message, n int) int {
 	for _, m := range msgs[:n] {
 		bytes += uint64(len(m.Buf))
 	}
-	l.stats.rxPackets.Add(uint64(n))
-	l.stats.rxBytes.Add(bytes)
-	l.stats.rxBatches.Add(1)
+	l.stats.RxPackets.Add(uint64(n))
+	l.stats.RxBytes.Add(bytes)
+	l.stats.RxBatches.Add(1)
 	return n
 }
 
@@ -151,7 +151,7 @@ func (l *Link) readRings(msgs []link.Message) int {
 		for _, d := range descs {
 			dg, err := parseFrame(q.sock.GetFrame(d))
 			if err != nil || dg.dst != r.local {
-				l.stats.rxDropped.Add(1)
+				l.stats.RxDropped.Add(1)
 				continue
 			}
 			// Cap the view so a caller's append cannot spill into the next frame.
@@ -176,11 +176,11 @@ func (l *Link) readSlow(msgs []link.Message) int {
 		}
 		if err != nil {
 			// An error queued by an earlier send (ICMP), not a datagram.
-			l.stats.rxErrors.Add(1)
+			l.stats.RxErrors.Add(1)
 			continue
 		}
 		if truncated {
-			l.stats.rxDropped.Add(1)
+			l.stats.RxDropped.Add(1)
 			continue
 		}
 		msgs[n] = link.Message{Buf: buf[:size:size], Addr: from}

@@ -54,7 +54,7 @@ func (l *Link) Send(msgs []link.Message) (int, error) {
 	sent := 0
 	var firstErr error
 	fail := func(n int, err error) {
-		l.stats.txErrors.Add(uint64(n))
+		l.stats.TxErrors.Add(uint64(n))
 		if firstErr == nil {
 			firstErr = err
 		}
@@ -70,7 +70,7 @@ func (l *Link) Send(msgs []link.Message) (int, error) {
 			return true
 		}
 		_, err := q.transmit(descs[:used])
-		l.stats.txBatches.Add(1)
+		l.stats.TxBatches.Add(1)
 		n := used
 		descs, used = descs[used:], 0
 		if err != nil {
@@ -79,8 +79,8 @@ func (l *Link) Send(msgs []link.Message) (int, error) {
 			return false
 		}
 		sent += n
-		l.stats.txPackets.Add(uint64(n))
-		l.stats.txBytes.Add(uint64(pending))
+		l.stats.TxPackets.Add(uint64(n))
+		l.stats.TxBytes.Add(uint64(pending))
 		pending = 0
 		return true
 	}
@@ -126,9 +126,9 @@ func (l *Link) Send(msgs []link.Message) (int, error) {
 			}
 			sent++
 			l.stats.txSlow.Add(1)
-			l.stats.txPackets.Add(1)
-			l.stats.txBytes.Add(uint64(len(m.Buf)))
-			l.stats.txBatches.Add(1)
+			l.stats.TxPackets.Add(1)
+			l.stats.TxBytes.Add(uint64(len(m.Buf)))
+			l.stats.TxBatches.Add(1)
 			continue
 		}
 		frame := q.sock.GetFrame(descs[used])
@@ -209,7 +209,7 @@ func (l *Link) drainTx() bool {
 // kick asks the kernel to process the TX ring (one sendto). Kicks count as batches: they
 // are the system calls of the transmit path.
 func (l *Link) kick() bool {
-	l.stats.txBatches.Add(1)
+	l.stats.TxBatches.Add(1)
 	_, err := l.tx.sock.transmit(nil)
 	return err == nil
 }
