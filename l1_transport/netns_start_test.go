@@ -70,30 +70,9 @@ func TestNetnsThreeNodesOverXDPFromKeys(t *testing.T) {
 		}
 		trs, boxes = append(trs, tr), append(boxes, box)
 	}
-	const perNode = 100
-	for i, tr := range trs {
-		for k := 0; k < perNode; k++ {
-			p := make([]byte, 100+(k%3)*2000) // some fragmented to the veth MTU
-			copy(p, fmt.Sprintf("from %d #%d", i+1, k))
-			tr.Send([]Packet{{To: Broadcast, Data: p}})
-		}
-	}
-	for i, box := range boxes {
-		for j := range trs {
-			if i == j {
-				continue
-			}
-			// The first packets may go before ARP resolves; the xdp link sends those
-			// through its kernel socket, so none is lost.
-			got := box.wait(t, NodeID(j+1), perNode)
-			for k, g := range got {
-				want := fmt.Sprintf("from %d #%d", j+1, k)
-				if string(g[:len(want)]) != want {
-					t.Fatalf("node %d: packet %d from %d is %q", i+1, k, j+1, g[:len(want)])
-				}
-			}
-		}
-	}
+	// Some are fragmented to the veth MTU. The first packets may go before ARP resolves;
+	// the xdp link sends those through its kernel socket, so none is lost.
+	exchangeAll(t, trs, boxes, 100, func(k int) int { return 100 + (k%3)*2000 })
 	if tr := trs[0]; tr.suite == nil || tr.suite.name != "aes256/sha256" {
 		t.Fatal("the key file was not used")
 	}

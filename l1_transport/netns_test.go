@@ -130,32 +130,8 @@ func (nl *netLab) start(t *testing.T, nodes, links int, wrap func(node, lnk int,
 func TestNetnsThreeNodesOverUDP(t *testing.T) {
 	nl := newNetLab(t, 3, 1)
 	trs, boxes := nl.start(t, 3, 1, nil)
-	const perNode = 200
-	for i, tr := range trs {
-		for k := 0; k < perNode; k++ {
-			// Large ones are fragmented to the veth MTU.
-			size := 100 + (k%4)*3000
-			p := make([]byte, size)
-			copy(p, fmt.Sprintf("from %d #%d", i+1, k))
-			if err := tr.Send([]Packet{{To: Broadcast, Data: p}}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	for i, box := range boxes {
-		for j := range trs {
-			if i == j {
-				continue
-			}
-			got := box.wait(t, NodeID(j+1), perNode)
-			for k, g := range got {
-				want := fmt.Sprintf("from %d #%d", j+1, k)
-				if string(g[:len(want)]) != want {
-					t.Fatalf("node %d: packet %d from %d is %q", i+1, k, j+1, g[:len(want)])
-				}
-			}
-		}
-	}
+	// Large ones are fragmented to the veth MTU.
+	exchangeAll(t, trs, boxes, 200, func(k int) int { return 100 + (k%4)*3000 })
 	waitFor(t, "heartbeats", func() bool { return trs[0].LinkUp(2, 0) && trs[0].LinkUp(3, 0) })
 	for _, ls := range trs[0].Stats().Links {
 		if ls.MTUBytes != 1500-28 {
@@ -308,5 +284,34 @@ func TestNetnsPathMTUBlackHole(t *testing.T) {
 	got := boxes[1].wait(t, 1, 1)
 	if len(got[0]) != len(big) {
 		t.Fatalf("got %d bytes", len(got[0]))
+	}
+}
+
+// exchangeAll has every transport broadcast perNode numbered packets of sizeOf(k) bytes
+// and checks that every other node got all of them, in order.
+func exchangeAll(t *testing.T, trs []*Transport, boxes []*inbox, perNode int, sizeOf func(k int) int) {
+	t.Helper()
+	for i, tr := range trs {
+		for k := 0; k < perNode; k++ {
+			p := make([]byte, sizeOf(k))
+			copy(p, fmt.Sprintf("from %d #%d", i+1, k))
+			if err := tr.Send([]Packet{{To: Broadcast, Data: p}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i, box := range boxes {
+		for j := range trs {
+			if i == j {
+				continue
+			}
+			got := box.wait(t, NodeID(j+1), perNode)
+			for k, g := range got {
+				want := fmt.Sprintf("from %d #%d", j+1, k)
+				if len(g) < len(want) || string(g[:len(want)]) != want {
+					t.Fatalf("node %d: packet %d from node %d does not start with %q", i+1, k, j+1, want)
+				}
+			}
+		}
 	}
 }
