@@ -72,15 +72,22 @@ func openInterface(ifs InterfaceSettings, log *slog.Logger) (link.Link, error) {
 // neither crypto_cipher nor crypto_hash is set and the key file exists, it encrypts with
 // aes256 (corosync 3.1.7 would send in clear; we do not when a key is there).
 func Start(ctx context.Context, s *Settings, handler Handler, log *slog.Logger) (*Transport, error) {
+	if log == nil {
+		log = slog.Default()
+	}
 	cfg := s.Config
 	c := &cfg.Crypto
 	explicitOff := c.Cipher == "none" && (c.Hash == "none" || c.Hash == "")
 	switch {
 	case explicitOff:
 	case c.Cipher == "" && c.Hash == "":
-		if key, err := LoadKey(s.KeyFile); err == nil {
+		key, err := LoadKey(s.KeyFile)
+		switch {
+		case err == nil:
 			c.Cipher, c.Key = "aes256", key
-		} else if !errors.Is(err, os.ErrNotExist) {
+		case errors.Is(err, os.ErrNotExist):
+			log.Warn("packets are NOT encrypted or authenticated: no authkey and no crypto_cipher set; run corosync-keygen, or set crypto_cipher: none to say this is intended", "authkey", s.KeyFile)
+		default:
 			return nil, err
 		}
 	default:

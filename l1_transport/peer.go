@@ -48,8 +48,8 @@ type peerLink struct {
 	upCount    uint64
 	downCount  uint64
 
-	txPackets, txBytes, txErrors atomic.Uint64
-	rxPackets, rxBytes           atomic.Uint64
+	txPackets, txBytes, txErrors  atomic.Uint64
+	rxPackets, rxBytes, rxDropped atomic.Uint64
 }
 
 // chooseLinks appends the links a data packet to p goes out on, per the link mode. With

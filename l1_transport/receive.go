@@ -68,7 +68,7 @@ func (t *Transport) handlePacket(ll *localLink, m link.Message, rx *rxScratch) {
 	hdr, body := m.Buf[:headerBytes], m.Buf[headerBytes:]
 
 	p.mu.Lock()
-	plain, ok := t.authenticate(p, &h, hdr, body, rx)
+	plain, ok := t.authenticate(p, pl, &h, hdr, body, rx)
 	if !ok {
 		p.mu.Unlock()
 		return
@@ -79,7 +79,7 @@ func (t *Transport) handlePacket(ll *localLink, m link.Message, rx *rxScratch) {
 	case typePing:
 		p.mu.Unlock()
 		if len(plain) < pingBodyBytes+4 {
-			t.drops.add(dropMalformed)
+			t.dropOn(pl, dropMalformed)
 			return
 		}
 		// Echo the clock reading and probe size, unpadded.
@@ -89,7 +89,7 @@ func (t *Transport) handlePacket(ll *localLink, m link.Message, rx *rxScratch) {
 	case typePong:
 		if len(plain) < pingBodyBytes+4 {
 			p.mu.Unlock()
-			t.drops.add(dropMalformed)
+			t.dropOn(pl, dropMalformed)
 			return
 		}
 		sent := int64(binary.BigEndian.Uint64(plain))
@@ -106,13 +106,13 @@ func (t *Transport) handlePacket(ll *localLink, m link.Message, rx *rxScratch) {
 			f, piece, err := decodeFragment(plain)
 			if err != nil {
 				p.mu.Unlock()
-				t.drops.add(dropBadFragment)
+				t.dropOn(pl, dropBadFragment)
 				return
 			}
 			whole, complete, err := p.reasm.add(f, h.flags&^flagFragment, piece, rx.whole)
 			if err != nil {
 				p.mu.Unlock()
-				t.drops.add(dropBadFragment)
+				t.dropOn(pl, dropBadFragment)
 				return
 			}
 			if !complete {
@@ -126,7 +126,7 @@ func (t *Transport) handlePacket(ll *localLink, m link.Message, rx *rxScratch) {
 		p.mu.Unlock()
 		out, err := rx.decomp.decompress(rx.expand, msg, h.flags>>compressionShift)
 		if err != nil {
-			t.drops.add(dropDecompress)
+			t.dropOn(pl, dropDecompress)
 			return
 		}
 		if t.handler != nil {
@@ -138,24 +138,24 @@ func (t *Transport) handlePacket(ll *localLink, m link.Message, rx *rxScratch) {
 // authenticate checks freshness and integrity and returns the plaintext body. It adopts
 // a newer session of the peer (a restart) only after the packet authenticates. Called
 // with p.mu held.
-func (t *Transport) authenticate(p *peer, h *header, hdr, body []byte, rx *rxScratch) ([]byte, bool) {
+func (t *Transport) authenticate(p *peer, pl *peerLink, h *header, hdr, body []byte, rx *rxScratch) ([]byte, bool) {
 	if h.session == 0 {
 		// No sender uses session 0; the peer's "no session yet" would match it and leave
 		// no key to check the packet with.
-		t.drops.add(dropMalformed)
+		t.dropOn(pl, dropMalformed)
 		return nil, false
 	}
 	if h.session < p.session {
-		t.drops.add(dropStaleSession)
+		t.dropOn(pl, dropStaleSession)
 		return nil, false
 	}
 	newSession := h.session > p.session
 	if !newSession && !p.window.check(h.seq) {
-		t.drops.add(dropReplayed)
+		t.dropOn(pl, dropReplayed)
 		return nil, false
 	}
 	if newSession && h.seq == 0 {
-		t.drops.add(dropReplayed)
+		t.dropOn(pl, dropReplayed)
 		return nil, false
 	}
 	plain := body
@@ -164,7 +164,7 @@ func (t *Transport) authenticate(p *peer, h *header, hdr, body []byte, rx *rxScr
 		if newSession {
 			var err error
 			if s, err = t.suite.forSession(h.src, h.session); err != nil {
-				t.drops.add(dropAuth)
+				t.dropOn(pl, dropAuth)
 				return nil, false
 			}
 		}
@@ -172,7 +172,7 @@ func (t *Transport) authenticate(p *peer, h *header, hdr, body []byte, rx *rxScr
 		var err error
 		plain, err = s.open(rx.plain[:0], hdr, nonceFor(&nb, h.dst, h.seq), body)
 		if err != nil {
-			t.drops.add(dropAuth)
+			t.dropOn(pl, dropAuth)
 			return nil, false
 		}
 		p.rxSealer = s
@@ -201,4 +201,11 @@ func dropReasonOf(err error) dropReason {
 		return dropBadVersion
 	}
 	return dropMalformed
+}
+
+// dropOn counts a packet refused after its peer and link were known, both by reason and
+// against that link.
+func (t *Transport) dropOn(pl *peerLink, r dropReason) {
+	t.drops.add(r)
+	pl.rxDropped.Add(1)
 }

@@ -39,14 +39,17 @@ func (d *dropCounters) add(r dropReason) { d[r].Add(1) }
 
 // LinkStats describes one link to one peer, as the cmap stats.knet.nodeN.linkM keys do.
 type LinkStats struct {
-	Node                   NodeID
-	Link                   int
-	Addr                   netip.AddrPort
-	Connected              bool
-	MTUBytes               int
-	TxPackets, TxBytes     uint64
-	TxErrors               uint64
-	RxPackets, RxBytes     uint64
+	Node               NodeID
+	Link               int
+	Addr               netip.AddrPort
+	Connected          bool
+	MTUBytes           int
+	TxPackets, TxBytes uint64
+	TxErrors           uint64
+	RxPackets, RxBytes uint64
+	// RxDropped counts packets from this peer on this link that were refused (replayed,
+	// failed authentication, malformed, ...); Stats.Drops has the reasons.
+	RxDropped              uint64
 	LatencyMin, LatencyMax time.Duration
 	LatencyAvg             time.Duration
 	LatencySamples         uint64
@@ -75,7 +78,7 @@ func (t *Transport) Stats() Stats {
 			ls := LinkStats{
 				Node: p.id, Link: pl.number, Addr: pl.addr, Connected: pl.up, MTUBytes: pl.pmtu,
 				TxPackets: pl.txPackets.Load(), TxBytes: pl.txBytes.Load(), TxErrors: pl.txErrors.Load(),
-				RxPackets: pl.rxPackets.Load(), RxBytes: pl.rxBytes.Load(),
+				RxPackets: pl.rxPackets.Load(), RxBytes: pl.rxBytes.Load(), RxDropped: pl.rxDropped.Load(),
 				LatencyMin: pl.rttMin, LatencyMax: pl.rttMax, LatencySamples: pl.rttSamples,
 				UpCount: pl.upCount, DownCount: pl.downCount,
 			}

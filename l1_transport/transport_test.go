@@ -359,6 +359,9 @@ func TestHostilePackets(t *testing.T) {
 			t.Fatalf("packet %d is %q", i, g)
 		}
 	}
+	if ls := c.nodes[1].Stats().Links[0]; ls.RxDropped < 12 {
+		t.Errorf("link to node 1 counted %d drops, want at least the 10 replays and 2 forgeries", ls.RxDropped)
+	}
 	after := c.nodes[1].Stats().Drops
 	for reason, want := range map[string]uint64{"replayed": 10, "auth_failed": 2, "truncated": 1, "bad_magic": 1, "wrong_source": 1} {
 		if d := after[reason] - before[reason]; d < want {
