@@ -11,6 +11,7 @@ import (
 // set, delete and track. The real cmap engine is l4's (issue #5); this one exists so the
 // IPC layer can be tested against Debian's unmodified tools.
 type cmapStub struct {
+	name     string
 	mu       sync.Mutex
 	values   map[string]cmapValue
 	trackers map[uint64]*cmapTracker
@@ -34,10 +35,10 @@ type cmapConnState struct {
 }
 
 func newCmapStub() *cmapStub {
-	return &cmapStub{values: map[string]cmapValue{}, trackers: map[uint64]*cmapTracker{}, nextID: 1}
+	return &cmapStub{name: "cmap", values: map[string]cmapValue{}, trackers: map[uint64]*cmapTracker{}, nextID: 1}
 }
 
-func (m *cmapStub) Name() string { return "cmap" }
+func (m *cmapStub) Name() string { return m.name }
 
 func (m *cmapStub) Connected(c *Conn) { c.State = &cmapConnState{iters: map[uint64][]string{}} }
 

@@ -1,0 +1,241 @@
+package ipc
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrTryAgain is returned when the server's flow control refuses a send for now.
+var ErrTryAgain = errors.New("ipc: try again (flow control)")
+
+// ErrDisconnected is returned once the server has closed the connection.
+var ErrDisconnected = errors.New("ipc: disconnected by the server")
+
+// Client is the client side of one IPC connection, socket transport. It is what our Go
+// service libraries build on. Requests are serialised: one outstanding at a time, as
+// libqb's clients do.
+type Client struct {
+	setup    *net.UnixConn
+	reqSock  *net.UnixConn
+	evSock   *net.UnixConn
+	control  []byte
+	maxBytes int
+	dir      string
+	ctlPath  string
+
+	mu   sync.Mutex // one request at a time
+	buf  []byte
+	ebuf []byte
+
+	closed atomic.Bool
+	gone   atomic.Bool // the server closed the setup socket
+}
+
+// Dial connects to the named service ("cmap", ...) over its abstract socket.
+func Dial(ctx context.Context, service string) (*Client, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "unix", abstractAddr("unix", service).String())
+	if err != nil {
+		return nil, fmt.Errorf("ipc: connect to %s: %w", service, err)
+	}
+	setup := nc.(*net.UnixConn)
+	fail := func(err error) (*Client, error) {
+		setup.Close()
+		return nil, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		setup.SetDeadline(dl)
+	} else {
+		setup.SetDeadline(time.Now().Add(handshakeTimeout))
+	}
+	req := make([]byte, ConnectRequestBytes)
+	binary.LittleEndian.PutUint32(req[0:], uint32(msgAuthenticate&0xffffffff))
+	binary.LittleEndian.PutUint32(req[8:], ConnectRequestBytes)
+	binary.LittleEndian.PutUint32(req[16:], DefaultMaxMessageBytes)
+	if _, err := setup.Write(req); err != nil {
+		return fail(err)
+	}
+	resp := make([]byte, ConnectResponseBytes)
+	if _, err := io.ReadFull(setup, resp); err != nil {
+		return fail(fmt.Errorf("ipc: handshake with %s: %w", service, err))
+	}
+	if errno := int32(binary.LittleEndian.Uint32(resp[16:])); errno != 0 {
+		return fail(fmt.Errorf("ipc: %s refused the connection: %w", service, unix.Errno(-errno)))
+	}
+	if t := int32(binary.LittleEndian.Uint32(resp[24:])); t != typeSocket {
+		return fail(fmt.Errorf("ipc: %s offers transport %d; this client speaks the socket transport only", service, t))
+	}
+	setup.SetDeadline(time.Time{})
+	c := &Client{setup: setup, maxBytes: int(binary.LittleEndian.Uint32(resp[28:]))}
+	c.ctlPath = cString(resp[40 : 40+pathMax])
+	base := cString(resp[40+pathMax : 40+2*pathMax])
+	c.dir = dirOf(c.ctlPath)
+	if c.maxBytes <= 0 || c.maxBytes > 64<<20 || !strings.HasPrefix(c.ctlPath, "/") || !strings.HasPrefix(base, "/") {
+		return fail(errors.New("ipc: malformed handshake answer"))
+	}
+	f, err := os.OpenFile(c.ctlPath, os.O_RDWR, 0)
+	if err != nil {
+		return fail(err)
+	}
+	c.control, err = unix.Mmap(int(f.Fd()), 0, controlBytes, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	f.Close()
+	if err != nil {
+		return fail(err)
+	}
+	if c.reqSock, err = dialDgram(base+"-response", base+"-request", c.maxBytes); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if c.evSock, err = dialDgram(base+"-event", base+"-event-tx", c.maxBytes); err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.buf = make([]byte, c.maxBytes)
+	c.ebuf = make([]byte, c.maxBytes)
+	go c.watchSetup()
+	return c, nil
+}
+
+// watchSetup notices the server going away: datagram sockets see no EOF, so without this
+// a request to a dead server would wait forever. libqb's clients poll the setup socket
+// for the same reason.
+func (c *Client) watchSetup() {
+	var b [64]byte
+	for {
+		if _, err := c.setup.Read(b[:]); err != nil {
+			break
+		}
+	}
+	c.gone.Store(true)
+	past := time.Unix(1, 0)
+	c.reqSock.SetReadDeadline(past)
+	c.evSock.SetReadDeadline(past)
+}
+
+func dialDgram(local, remote string, bufBytes int) (*net.UnixConn, error) {
+	uc, err := net.DialUnix("unixgram", abstractAddr("unixgram", local), abstractAddr("unixgram", remote))
+	if err != nil {
+		return nil, fmt.Errorf("ipc: connect @%s: %w", remote, err)
+	}
+	uc.SetReadBuffer(bufBytes)
+	uc.SetWriteBuffer(bufBytes)
+	return uc, nil
+}
+
+func cString(b []byte) string {
+	if i := strings.IndexByte(string(b), 0); i >= 0 {
+		return string(b[:i])
+	}
+	return string(b)
+}
+
+// Request sends one request (header included; its size field is set here) and returns
+// the response, valid until the next Request.
+func (c *Client) Request(ctx context.Context, req []byte) ([]byte, error) {
+	if len(req) < RequestHeaderBytes || len(req) > c.maxBytes {
+		return nil, fmt.Errorf("ipc: request of %d bytes (limit %d)", len(req), c.maxBytes)
+	}
+	binary.LittleEndian.PutUint32(req[8:], uint32(len(req)))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.send(req); err != nil {
+		return nil, err
+	}
+	return c.receive(ctx, c.reqSock, c.buf)
+}
+
+// Send sends a request that gets no response (cpg MCAST).
+func (c *Client) Send(req []byte) error {
+	binary.LittleEndian.PutUint32(req[8:], uint32(len(req)))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.send(req)
+}
+
+func (c *Client) send(req []byte) error {
+	if c.closed.Load() {
+		return net.ErrClosed
+	}
+	if atomic.LoadInt32((*int32)(unsafe.Pointer(&c.control[ctlRequestFlow]))) == 1 {
+		return ErrTryAgain
+	}
+	if _, err := c.reqSock.Write(req); err != nil {
+		return err
+	}
+	atomic.AddInt32((*int32)(unsafe.Pointer(&c.control[ctlRequestSent])), 1)
+	return nil
+}
+
+// Event waits for the next event and returns it, valid until the next Event call.
+func (c *Client) Event(ctx context.Context) ([]byte, error) {
+	return c.receive(ctx, c.evSock, c.ebuf)
+}
+
+func (c *Client) receive(ctx context.Context, sock *net.UnixConn, buf []byte) ([]byte, error) {
+	if c.gone.Load() {
+		return nil, ErrDisconnected
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		sock.SetReadDeadline(dl)
+	} else {
+		sock.SetReadDeadline(time.Time{})
+	}
+	stop := context.AfterFunc(ctx, func() { sock.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if c.gone.Load() {
+		return nil, ErrDisconnected
+	}
+	n, err := sock.Read(buf)
+	if err != nil {
+		if c.gone.Load() {
+			return nil, ErrDisconnected
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	if n < ResponseHeaderBytes || int(binary.LittleEndian.Uint32(buf[8:])) != n {
+		return nil, errors.New("ipc: malformed message from the server")
+	}
+	return buf[:n], nil
+}
+
+// Close disconnects and removes the connection's files, as libqb's clients do.
+func (c *Client) Close() error {
+	if c.closed.Swap(true) {
+		return nil
+	}
+	if c.reqSock != nil {
+		c.reqSock.Close()
+	}
+	if c.evSock != nil {
+		c.evSock.Close()
+	}
+	if c.control != nil {
+		unix.Munmap(c.control)
+	}
+	os.Remove(c.ctlPath)
+	os.Remove(c.dir)
+	return c.setup.Close()
+}
+
+// ResponseError returns the cs_error_t of a response or event.
+func ResponseError(msg []byte) CS {
+	if len(msg) < ResponseHeaderBytes {
+		return CSErrLibrary
+	}
+	return CS(binary.LittleEndian.Uint32(msg[16:]))
+}
