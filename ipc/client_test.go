@@ -20,7 +20,8 @@ func inProcessCmap(t *testing.T) (*cmapStub, *Server) {
 	t.Helper()
 	stub := newCmapStub()
 	stub.name = fmt.Sprintf("cgtest-%d-%s", os.Getpid(), t.Name())
-	srv := NewServer(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), SendTimeout: time.Second})
+	// The Go client speaks the socket transport.
+	srv := NewServer(Config{Transport: "socket", Log: slog.New(slog.NewTextHandler(io.Discard, nil)), SendTimeout: time.Second})
 	ln, err := srv.Listen(stub)
 	if err != nil {
 		t.Fatal(err)

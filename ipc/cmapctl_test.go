@@ -22,7 +22,7 @@ func netnsForTest(t *testing.T) string {
 	if os.Geteuid() != 0 {
 		t.Skip("skipping: needs root to create a network namespace (run as root, as CI does)")
 	}
-	name := fmt.Sprintf("cgipc%d", os.Getpid())
+	name := fmt.Sprintf("cgipc%d-%d", os.Getpid(), time.Now().UnixNano()%1000000)
 	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
 		t.Skipf("skipping: cannot create a network namespace: %v: %s", err, out)
 	}
@@ -49,7 +49,7 @@ func serveStubCmap() {
 	stub.values["totem.token"] = cmapValue{6, u32}
 	stub.values["totem.cluster_name"] = cmapValue{11, []byte("research\x00")}
 	stub.values["runtime.config.totem.token"] = cmapValue{6, u32}
-	srv := NewServer(Config{Log: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+	srv := NewServer(Config{Transport: os.Getenv("IPC_TEST_TRANSPORT"), Log: slog.New(slog.NewTextHandler(os.Stderr, nil))})
 	ln, err := srv.Listen(stub)
 	if err != nil {
 		fmt.Println("error:", err)
@@ -69,10 +69,10 @@ func serveStubCmap() {
 
 // startCmap runs the stub cmap server in the namespace and stops it at the end of the
 // test, checking that it left nothing in /dev/shm.
-func startCmap(t *testing.T, ns string) {
+func startCmap(t *testing.T, ns, transport string) {
 	t.Helper()
 	cmd := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "IPC_TEST_CMAP_SERVER=1")
+	cmd.Env = append(os.Environ(), "IPC_TEST_CMAP_SERVER=1", "IPC_TEST_TRANSPORT="+transport)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
@@ -119,10 +119,19 @@ func needCmapctl(t *testing.T) {
 	}
 }
 
+// transports are the two qb_ipc_type values every client test runs under.
+var transports = []string{"shm", "socket"}
+
 func TestDebianCmapctlAgainstOurServer(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr, func(t *testing.T) { testCmapctl(t, tr) })
+	}
+}
+
+func testCmapctl(t *testing.T, transport string) {
 	needCmapctl(t)
 	ns := netnsForTest(t)
-	startCmap(t, ns)
+	startCmap(t, ns, transport)
 
 	out, err := cmapctl(t, ns)
 	if err != nil {
@@ -161,9 +170,15 @@ func TestDebianCmapctlAgainstOurServer(t *testing.T) {
 }
 
 func TestDebianCmapctlTracking(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr, func(t *testing.T) { testCmapctlTracking(t, tr) })
+	}
+}
+
+func testCmapctlTracking(t *testing.T, transport string) {
 	needCmapctl(t)
 	ns := netnsForTest(t)
-	startCmap(t, ns)
+	startCmap(t, ns, transport)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

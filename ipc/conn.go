@@ -2,54 +2,38 @@ package ipc
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"os"
-	"runtime/debug"
 	"sync"
-	"sync/atomic"
-	"time"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
-// controlBytes is socket mode's shared control block: {sent, flow_control} int32 pairs
-// for the request, response and event channels.
-const controlBytes = 24
+// transport is how one connection's messages travel: datagram sockets (socket mode) or
+// shared-memory rings (shm mode).
+type transport interface {
+	// handshakeNames are the request, response and event fields of the handshake answer.
+	handshakeNames() (request, response, event string)
+	connType() int32
+	// serve reads requests and hands each to dispatch until the connection ends
+	// (setup socket closed, client error, or close).
+	serve(dispatch func(msg []byte) bool)
+	respond(msg []byte) error
+	// sendEvent delivers one event, waiting at most the server's SendTimeout.
+	sendEvent(msg []byte, done <-chan struct{}) error
+	setFlow(level int32)
+	// close unblocks serve and sendEvent; cleanup then releases files and memory.
+	close()
+	cleanup()
+}
 
-// Control block offsets.
-const (
-	ctlRequestSent  = 0
-	ctlRequestFlow  = 4
-	ctlResponseSent = 8
-	ctlEventSent    = 16
-)
-
-// eventConnectRetries and eventConnectPause mirror libqb: the client binds its event
-// socket only after the handshake, so the first event may have to wait for it.
-const (
-	eventConnectRetries = 10
-	eventConnectPause   = 100 * time.Millisecond
-)
-
-// Conn is one client connection (socket transport).
+// Conn is one client connection.
 type Conn struct {
-	s     *Server
-	svc   Service
-	creds Creds
-
-	setup       *net.UnixConn
-	dir         string
-	controlPath string
-	base        string
-	ctlMu       sync.RWMutex // Lock only to unmap control
-	control     []byte
-	reqSock     *net.UnixConn
-	evSock      *net.UnixConn
-	respAddr    *net.UnixAddr
-	evAddr      *net.UnixAddr
-	maxBytes    uint32
+	s        *Server
+	svc      Service
+	creds    Creds
+	setup    *net.UnixConn
+	dir      string
+	maxBytes uint32
+	tr       transport
 
 	respMu sync.Mutex
 	events chan []byte
@@ -67,7 +51,7 @@ func (c *Conn) Creds() Creds { return c.creds }
 // MaxMessageBytes is the negotiated largest message.
 func (c *Conn) MaxMessageBytes() int { return int(c.maxBytes) }
 
-func (s *Server) newSocketConn(uc *net.UnixConn, svc Service, creds Creds, maxBytes uint32) (*Conn, error) {
+func (s *Server) newConn(uc *net.UnixConn, svc Service, creds Creds, maxBytes uint32) (*Conn, error) {
 	setupFD := 0
 	if raw, err := uc.SyscallConn(); err == nil {
 		raw.Control(func(fd uintptr) { setupFD = int(fd) })
@@ -79,40 +63,16 @@ func (s *Server) newSocketConn(uc *net.UnixConn, svc Service, creds Creds, maxBy
 	c := &Conn{s: s, svc: svc, creds: creds, setup: uc, dir: dir, maxBytes: maxBytes,
 		events: make(chan []byte, s.cfg.EventQueueMessages), done: make(chan struct{})}
 	desc := dir + "/qb"
-	c.controlPath = desc + "-control-" + svc.Name()
-	c.base = desc + "-" + svc.Name()
-	fail := func(err error) (*Conn, error) {
-		c.cleanup()
+	if s.cfg.Transport == "socket" {
+		c.tr, err = s.newSocketTransport(c, desc)
+	} else {
+		c.tr, err = s.newShmTransport(c, desc)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
 		return nil, err
 	}
-	f, err := s.createOwned(c.controlPath, controlBytes, creds)
-	if err != nil {
-		return fail(err)
-	}
-	c.control, err = unix.Mmap(int(f.Fd()), 0, controlBytes, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	f.Close()
-	if err != nil {
-		return fail(err)
-	}
-	if c.reqSock, err = bindDgram(c.base+"-request", int(maxBytes)); err != nil {
-		return fail(err)
-	}
-	if c.evSock, err = bindDgram(c.base+"-event-tx", int(maxBytes)); err != nil {
-		return fail(err)
-	}
-	c.respAddr = abstractAddr("unixgram", c.base+"-response")
-	c.evAddr = abstractAddr("unixgram", c.base+"-event")
 	return c, nil
-}
-
-func bindDgram(name string, bufBytes int) (*net.UnixConn, error) {
-	uc, err := net.ListenUnixgram("unixgram", abstractAddr("unixgram", name))
-	if err != nil {
-		return nil, fmt.Errorf("ipc: bind @%s: %w", name, err)
-	}
-	uc.SetReadBuffer(bufBytes)
-	uc.SetWriteBuffer(bufBytes)
-	return uc, nil
 }
 
 // run serves the connection until it ends, then cleans up.
@@ -121,63 +81,47 @@ func (c *Conn) run() {
 	defer c.s.active.Add(-1)
 	c.svc.Connected(c)
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); c.watchSetup() }()
+	wg.Add(1)
 	go func() { defer wg.Done(); c.writeEvents() }()
-	c.readRequests()
+	c.tr.serve(c.dispatch)
 	c.Close()
 	wg.Wait()
 	c.svc.Disconnected(c)
 	c.cleanup()
 }
 
-// watchSetup waits for the setup socket to close: the client is gone. In socket mode
-// nothing else travels on it after the handshake.
-func (c *Conn) watchSetup() {
-	var b [64]byte
-	for {
-		if _, err := c.setup.Read(b[:]); err != nil {
-			c.Close()
-			return
-		}
+// dispatch validates one request and hands it to the service; false ends the connection.
+func (c *Conn) dispatch(msg []byte) bool {
+	if len(msg) == 0 {
+		return false // a zero-length request means disconnect
 	}
-}
-
-// readRequests reads one datagram per request and hands it to the service.
-func (c *Conn) readRequests() {
-	buf := make([]byte, c.maxBytes+1)
-	for {
-		n, _, err := c.reqSock.ReadFromUnix(buf)
-		if err != nil {
-			return
-		}
-		msg := buf[:n]
-		if n == 0 {
-			return // a zero-length request means disconnect
-		}
-		h, err := DecodeRequestHeader(msg)
-		if err != nil || n > int(c.maxBytes) {
-			// A framing error leaves no way to know which answer the client waits
-			// for; corosync drops such a client too.
-			c.s.cfg.Log.Warn("ipc: dropping client that sent a malformed request", "service", c.svc.Name(), "pid", c.creds.PID, "err", err)
-			return
-		}
-		if h.ID == msgDisconnect {
-			return
-		}
-		c.controlAdd(ctlRequestSent, -1)
-		c.svc.Request(c, h, msg)
+	h, err := DecodeRequestHeader(msg)
+	if err != nil || len(msg) > int(c.maxBytes) {
+		// A framing error leaves no way to know which answer the client waits for;
+		// corosync drops such a client too.
+		c.s.cfg.Log.Warn("ipc: dropping client that sent a malformed request", "service", c.svc.Name(), "pid", c.creds.PID, "err", err)
+		return false
 	}
+	if h.ID == msgDisconnect {
+		return false
+	}
+	c.svc.Request(c, h, msg)
+	return true
 }
 
 // Respond sends the answer to the oldest unanswered request.
 func (c *Conn) Respond(msg []byte) error {
 	c.respMu.Lock()
 	defer c.respMu.Unlock()
-	if err := c.send(c.reqSock, c.respAddr, msg, false); err != nil {
+	select {
+	case <-c.done:
+		return net.ErrClosed
+	default:
+	}
+	if err := c.tr.respond(msg); err != nil {
+		c.drop("cannot answer", err)
 		return err
 	}
-	c.controlAdd(ctlResponseSent, 1)
 	return nil
 }
 
@@ -192,9 +136,9 @@ func (c *Conn) Event(msg []byte) error {
 	case c.events <- msg:
 		return nil
 	default:
-		c.s.cfg.Log.Warn("ipc: dropping client whose event queue is full", "service", c.svc.Name(), "pid", c.creds.PID, "events", cap(c.events))
-		c.Close()
-		return errors.New("ipc: event queue full")
+		err := errors.New("ipc: event queue full")
+		c.drop("events not consumed", err)
+		return err
 	}
 }
 
@@ -204,57 +148,34 @@ func (c *Conn) writeEvents() {
 		case <-c.done:
 			return
 		case msg := <-c.events:
-			if err := c.send(c.evSock, c.evAddr, msg, true); err != nil {
-				c.Close()
+			if err := c.tr.sendEvent(msg, c.done); err != nil {
+				c.drop("cannot deliver an event", err)
 				return
 			}
-			c.controlAdd(ctlEventSent, 1)
 		}
 	}
 }
 
-// send writes one datagram, waiting at most SendTimeout for a client that does not read.
-func (c *Conn) send(sock *net.UnixConn, to *net.UnixAddr, msg []byte, retryMissing bool) error {
-	for attempt := 0; ; attempt++ {
-		sock.SetWriteDeadline(time.Now().Add(c.s.cfg.SendTimeout))
-		_, err := sock.WriteToUnix(msg, to)
-		if err == nil {
-			return nil
-		}
-		missing := errors.Is(err, unix.ECONNREFUSED) || errors.Is(err, unix.ENOENT)
-		if retryMissing && missing && attempt < eventConnectRetries {
-			select {
-			case <-c.done:
-				return net.ErrClosed
-			case <-time.After(eventConnectPause):
-			}
-			continue
-		}
-		if !errors.Is(err, net.ErrClosed) {
-			c.s.cfg.Log.Warn("ipc: dropping client that does not read", "service", c.svc.Name(), "pid", c.creds.PID, "err", err)
-		}
-		c.Close()
-		return err
+func (c *Conn) drop(why string, err error) {
+	select {
+	case <-c.done:
+		return
+	default:
 	}
+	c.s.cfg.Log.Warn("ipc: dropping client: "+why, "service", c.svc.Name(), "pid", c.creds.PID, "err", err)
+	c.Close()
 }
 
 // SetFlowControl sets the level clients check before sending: 0 open, 1 all sends
 // refused (TRY_AGAIN), 2 only sends that opt in (cpg multicasts) refused.
-func (c *Conn) SetFlowControl(level int32) {
-	c.controlStore(ctlRequestFlow, level)
-}
+func (c *Conn) SetFlowControl(level int32) { c.tr.setFlow(level) }
 
 // Close disconnects the client. Safe to call more than once and from any goroutine.
 func (c *Conn) Close() {
 	c.closeOnce.Do(func() {
 		close(c.done)
 		c.setup.Close()
-		if c.reqSock != nil {
-			c.reqSock.Close()
-		}
-		if c.evSock != nil {
-			c.evSock.Close()
-		}
+		c.tr.close()
 	})
 }
 
@@ -263,44 +184,6 @@ func (c *Conn) Done() <-chan struct{} { return c.done }
 
 // cleanup removes every file of the connection.
 func (c *Conn) cleanup() {
-	c.ctlMu.Lock()
-	if c.control != nil {
-		unix.Munmap(c.control)
-		c.control = nil
-	}
-	c.ctlMu.Unlock()
-	if c.reqSock != nil {
-		c.reqSock.Close()
-	}
-	if c.evSock != nil {
-		c.evSock.Close()
-	}
-	if c.dir != "" {
-		os.RemoveAll(c.dir)
-	}
-}
-
-// The control block is shared with the client, which may truncate the file under us: a
-// fault on it must not crash the daemon, so accesses run with panic-on-fault and recover.
-func (c *Conn) controlAdd(off int, delta int32) {
-	c.ctlMu.RLock()
-	defer c.ctlMu.RUnlock()
-	defer recoverFault(debug.SetPanicOnFault(true))
-	if c.control != nil {
-		atomic.AddInt32((*int32)(unsafe.Pointer(&c.control[off])), delta)
-	}
-}
-
-func (c *Conn) controlStore(off int, v int32) {
-	c.ctlMu.RLock()
-	defer c.ctlMu.RUnlock()
-	defer recoverFault(debug.SetPanicOnFault(true))
-	if c.control != nil {
-		atomic.StoreInt32((*int32)(unsafe.Pointer(&c.control[off])), v)
-	}
-}
-
-func recoverFault(old bool) {
-	debug.SetPanicOnFault(old)
-	recover()
+	c.tr.cleanup()
+	os.RemoveAll(c.dir)
 }

@@ -43,6 +43,9 @@ type Config struct {
 	Authorize func(Creds) bool
 	// ShmDir is where per-connection files go (/dev/shm).
 	ShmDir string
+	// Transport is corosync's system.qb_ipc_type: "shm" (the default; "native" means
+	// the same on Linux) or "socket".
+	Transport string
 	// MaxMessageBytes is the negotiated message size floor (DefaultMaxMessageBytes).
 	MaxMessageBytes uint32
 	// EventQueueMessages bounds the events waiting for a slow client; past it the client is
@@ -72,6 +75,9 @@ type Server struct {
 
 // NewServer returns a server; call Serve once per service.
 func NewServer(cfg Config) *Server {
+	if cfg.Transport == "native" || cfg.Transport == "" {
+		cfg.Transport = "shm"
+	}
 	if cfg.ShmDir == "" {
 		cfg.ShmDir = "/dev/shm"
 	}
@@ -174,12 +180,13 @@ func (s *Server) handshake(uc *net.UnixConn, svc Service) (*Conn, error) {
 		return refuse(unix.EACCES, fmt.Errorf("ipc: uid %d gid %d not allowed", creds.UID, creds.GID))
 	}
 	maxBytes := max(req.maxMessageBytes, s.cfg.MaxMessageBytes)
-	c, err := s.newSocketConn(uc, svc, creds, maxBytes)
+	c, err := s.newConn(uc, svc, creds, maxBytes)
 	if err != nil {
 		return refuse(unix.EMFILE, err)
 	}
-	resp, err := encodeConnectResponse(connectResponse{connType: typeSocket, maxMessageBytes: maxBytes,
-		request: c.controlPath, response: c.base})
+	reqName, respName, evName := c.tr.handshakeNames()
+	resp, err := encodeConnectResponse(connectResponse{connType: c.tr.connType(), maxMessageBytes: maxBytes,
+		request: reqName, response: respName, event: evName})
 	if err == nil {
 		// One write: libqb 2.0.6 clients fail the connect on a short read.
 		_, err = uc.Write(resp)

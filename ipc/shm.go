@@ -1,0 +1,147 @@
+package ipc
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
+)
+
+// ringFullPause is how often a full ring is retried while a slow client catches up.
+const ringFullPause = 200 * time.Microsecond
+
+// shmTransport is libqb's QB_IPC_SHM: three rings in shared memory (request, response,
+// event) with the setup socket as doorbell: the client writes one byte after each
+// request; the server writes one byte after each event, none after responses.
+type shmTransport struct {
+	c                 *Conn
+	reqName, respName string
+	evName            string
+	mu                sync.RWMutex // RLock to use the rings, Lock to release them
+	req, resp, ev     *ring
+	released          bool
+}
+
+func (s *Server) newShmTransport(c *Conn, desc string) (*shmTransport, error) {
+	svc := c.svc.Name()
+	t := &shmTransport{c: c, reqName: desc + "-request-" + svc, respName: desc + "-response-" + svc, evName: desc + "-event-" + svc}
+	var err error
+	if t.req, err = s.createRing(t.reqName, c.maxBytes, c.creds); err != nil {
+		return nil, err
+	}
+	if t.resp, err = s.createRing(t.respName, c.maxBytes, c.creds); err != nil {
+		t.cleanup()
+		return nil, err
+	}
+	if t.ev, err = s.createRing(t.evName, c.maxBytes, c.creds); err != nil {
+		t.cleanup()
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *shmTransport) handshakeNames() (string, string, string) {
+	return t.reqName, t.respName, t.evName
+}
+
+func (t *shmTransport) connType() int32 { return typeShm }
+
+// serve waits for doorbell bytes and then takes every committed request off the ring.
+// The byte count is only a hint: requests are taken by semaphore token.
+func (t *shmTransport) serve(dispatch func([]byte) bool) {
+	buf := make([]byte, t.c.maxBytes)
+	bell := make([]byte, 64)
+	for {
+		if _, err := t.c.setup.Read(bell); err != nil {
+			return
+		}
+		for {
+			msg, ok, err := t.nextRequest(buf)
+			if err != nil {
+				t.c.drop("its request ring is corrupt", err)
+				return
+			}
+			if !ok {
+				break
+			}
+			if !dispatch(msg) {
+				return
+			}
+		}
+	}
+}
+
+func (t *shmTransport) nextRequest(buf []byte) ([]byte, bool, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.released || !t.req.semTryWait() {
+		return nil, false, nil
+	}
+	msg, err := t.req.read(buf)
+	if err != nil {
+		return nil, false, err
+	}
+	return msg, true, nil
+}
+
+// write puts msg on r, retrying a full ring until SendTimeout.
+func (t *shmTransport) write(r *ring, msg []byte, done <-chan struct{}) error {
+	deadline := time.Now().Add(t.c.s.cfg.SendTimeout)
+	for {
+		t.mu.RLock()
+		var err error
+		if t.released {
+			err = net.ErrClosed
+		} else {
+			err = r.write(msg)
+		}
+		t.mu.RUnlock()
+		if !errors.Is(err, errRingFull) {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-done:
+			return net.ErrClosed
+		case <-time.After(ringFullPause):
+		}
+	}
+}
+
+func (t *shmTransport) respond(msg []byte) error { return t.write(t.resp, msg, t.c.done) }
+
+func (t *shmTransport) sendEvent(msg []byte, done <-chan struct{}) error {
+	if err := t.write(t.ev, msg, done); err != nil {
+		return err
+	}
+	// The doorbell: clients poll the setup socket for events.
+	t.c.setup.SetWriteDeadline(time.Now().Add(t.c.s.cfg.SendTimeout))
+	_, err := t.c.setup.Write([]byte{0})
+	return err
+}
+
+func (t *shmTransport) setFlow(level int32) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if !t.released {
+		t.req.setUserWord(level)
+	}
+}
+
+func (t *shmTransport) close() {}
+
+func (t *shmTransport) cleanup() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.released {
+		return
+	}
+	t.released = true
+	for _, r := range []*ring{t.req, t.resp, t.ev} {
+		if r != nil {
+			r.release()
+		}
+	}
+}
