@@ -130,6 +130,13 @@ func (r *ring) semTryWait() bool {
 	}
 }
 
+// guardedTryWait is semTryWait on a mapping the client may have truncated.
+func (r *ring) guardedTryWait(err *error) (ok bool) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer guard(err)
+	return r.semTryWait()
+}
+
 // guard turns a fault on the shared mapping into errRingFault in *err.
 func guard(err *error) {
 	if recover() != nil {

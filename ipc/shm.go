@@ -71,13 +71,16 @@ func (t *shmTransport) serve(dispatch func([]byte) bool) {
 	}
 }
 
-func (t *shmTransport) nextRequest(buf []byte) ([]byte, bool, error) {
+func (t *shmTransport) nextRequest(buf []byte) (msg []byte, ok bool, err error) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	if t.released || !t.req.semTryWait() {
+	if t.released {
 		return nil, false, nil
 	}
-	msg, err := t.req.read(buf)
+	if !t.req.guardedTryWait(&err) {
+		return nil, false, err
+	}
+	msg, err = t.req.read(buf)
 	if err != nil {
 		return nil, false, err
 	}

@@ -1,0 +1,124 @@
+package ipc
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"testing"
+	"time"
+)
+
+// rawShmHandshake connects to name and returns the setup socket and the request ring's
+// base name from the handshake answer.
+func rawShmHandshake(t *testing.T, name string) (*net.UnixConn, string) {
+	t.Helper()
+	nc, err := net.Dial("unix", abstractAddr("unix", name).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := make([]byte, ConnectRequestBytes)
+	binary.LittleEndian.PutUint32(req, 0xffffffff)
+	binary.LittleEndian.PutUint32(req[8:], ConnectRequestBytes)
+	binary.LittleEndian.PutUint32(req[16:], DefaultMaxMessageBytes)
+	nc.Write(req)
+	resp := make([]byte, ConnectResponseBytes)
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(nc, resp); err != nil {
+		t.Fatal(err)
+	}
+	if e := int32(binary.LittleEndian.Uint32(resp[16:])); e != 0 || binary.LittleEndian.Uint32(resp[24:]) != typeShm {
+		t.Fatalf("handshake answer: error %d type %d", e, binary.LittleEndian.Uint32(resp[24:]))
+	}
+	return nc.(*net.UnixConn), cString(resp[40 : 40+pathMax])
+}
+
+// TestShmClientTruncatingItsFilesCannotCrashTheServer: a client shrinks its rings' files
+// to nothing and rings the doorbell. The server's accesses fault; it must drop that client,
+// clean up, and go on serving others.
+func TestShmClientTruncatingItsFilesCannotCrashTheServer(t *testing.T) {
+	stub := newCmapStub()
+	stub.name = fmt.Sprintf("cgshm-%d", os.Getpid())
+	srv := NewServer(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ln, err := srv.Listen(stub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeOn(ctx, ln, stub) }()
+	defer func() {
+		cancel()
+		<-done
+		waitShmClean(t)
+	}()
+
+	setup, reqRing := rawShmHandshake(t, stub.name)
+	for _, suffix := range []string{"-header", "-data"} {
+		if err := os.Truncate(reqRing+suffix, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setup.Write([]byte{1}) // the doorbell
+	setup.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := setup.Read(make([]byte, 1)); err == nil {
+		t.Fatal("the server kept a client whose ring faulted")
+	}
+	setup.Close()
+	// Still serving.
+	other, _ := rawShmHandshake(t, stub.name)
+	other.Close()
+	for i := 0; i < 100 && srv.Stats().Active > 0; i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if a := srv.Stats().Active; a != 0 {
+		t.Fatalf("%d connections left active", a)
+	}
+}
+
+func TestRingWrapsAndRefusesWhenFull(t *testing.T) {
+	srv := NewServer(Config{ShmDir: t.TempDir()})
+	me := Creds{UID: uint32(os.Getuid()), GID: uint32(os.Getgid())}
+	r, err := srv.createRing(t.TempDir()+"/r", 4096, me)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.release()
+	buf := make([]byte, 8192)
+	// Far more than the ring holds, through many wrap-arounds, read back in order.
+	for i := 0; i < 2000; i++ {
+		msg := make([]byte, 1+i%1500)
+		for k := range msg {
+			msg[k] = byte(i + k)
+		}
+		if err := r.write(msg); err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+		if !r.semTryWait() {
+			t.Fatal("no token after a write")
+		}
+		got, err := r.read(buf)
+		if err != nil || len(got) != len(msg) || got[len(got)-1] != msg[len(msg)-1] || got[0] != msg[0] {
+			t.Fatalf("read %d: %v", i, err)
+		}
+	}
+	// Fill it up: the writer must refuse rather than overwrite.
+	n := 0
+	for ; n < 100; n++ {
+		if err := r.write(make([]byte, 1000)); err != nil {
+			if err != errRingFull {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if n == 0 || n == 100 {
+		t.Fatalf("%d writes of 1000 bytes fit in an 8 KiB ring", n)
+	}
+	if v := uint32(r.sem().Load()); v != uint32(n) {
+		t.Fatalf("semaphore %d, want %d committed chunks", v, n)
+	}
+}
