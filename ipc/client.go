@@ -23,11 +23,16 @@ var ErrTryAgain = errors.New("ipc: try again (flow control)")
 // ErrDisconnected is returned once the server has closed the connection.
 var ErrDisconnected = errors.New("ipc: disconnected by the server")
 
-// Client is the client side of one IPC connection, socket transport. It is what our Go
-// service libraries build on. Requests are serialised: one outstanding at a time, as
-// libqb's clients do.
+// Client is the client side of one IPC connection, over whichever transport the server
+// chose (shm or socket). It is what our Go service libraries build on. Requests are
+// serialised: one outstanding at a time, as libqb's clients do.
 type Client struct {
-	setup    *net.UnixConn
+	setup *net.UnixConn
+	shm   bool
+	// shm transport
+	reqRing, respRing, evRing *ring
+	bells                     chan struct{}
+	// socket transport
 	reqSock  *net.UnixConn
 	evSock   *net.UnixConn
 	control  []byte
@@ -74,33 +79,24 @@ func Dial(ctx context.Context, service string) (*Client, error) {
 	if errno := int32(binary.LittleEndian.Uint32(resp[16:])); errno != 0 {
 		return fail(fmt.Errorf("ipc: %s refused the connection: %w", service, unix.Errno(-errno)))
 	}
-	if t := int32(binary.LittleEndian.Uint32(resp[24:])); t != typeSocket {
-		return fail(fmt.Errorf("ipc: %s offers transport %d; this client speaks the socket transport only", service, t))
-	}
 	setup.SetDeadline(time.Time{})
 	c := &Client{setup: setup, maxBytes: int(binary.LittleEndian.Uint32(resp[28:]))}
-	c.ctlPath = cString(resp[40 : 40+pathMax])
-	base := cString(resp[40+pathMax : 40+2*pathMax])
-	c.dir = dirOf(c.ctlPath)
-	if c.maxBytes <= 0 || c.maxBytes > 64<<20 || !strings.HasPrefix(c.ctlPath, "/") || !strings.HasPrefix(base, "/") {
+	names := [3]string{cString(resp[40 : 40+pathMax]), cString(resp[40+pathMax : 40+2*pathMax]), cString(resp[40+2*pathMax : 40+3*pathMax])}
+	if c.maxBytes <= 0 || c.maxBytes > 64<<20 || !strings.HasPrefix(names[0], "/") || !strings.HasPrefix(names[1], "/") {
 		return fail(errors.New("ipc: malformed handshake answer"))
 	}
-	f, err := os.OpenFile(c.ctlPath, os.O_RDWR, 0)
-	if err != nil {
-		return fail(err)
+	var err2 error
+	switch t := int32(binary.LittleEndian.Uint32(resp[24:])); t {
+	case typeShm:
+		err2 = c.openShm(names)
+	case typeSocket:
+		err2 = c.openSocket(names)
+	default:
+		err2 = fmt.Errorf("ipc: %s offers transport %d, which libqb clients do not speak either", service, t)
 	}
-	c.control, err = unix.Mmap(int(f.Fd()), 0, controlBytes, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	f.Close()
-	if err != nil {
-		return fail(err)
-	}
-	if c.reqSock, err = dialDgram(base+"-response", base+"-request", c.maxBytes); err != nil {
+	if err2 != nil {
 		c.Close()
-		return nil, err
-	}
-	if c.evSock, err = dialDgram(base+"-event", base+"-event-tx", c.maxBytes); err != nil {
-		c.Close()
-		return nil, err
+		return nil, err2
 	}
 	c.buf = make([]byte, c.maxBytes)
 	c.ebuf = make([]byte, c.maxBytes)
@@ -114,31 +110,27 @@ func Dial(ctx context.Context, service string) (*Client, error) {
 func (c *Client) watchSetup() {
 	var b [64]byte
 	for {
-		if _, err := c.setup.Read(b[:]); err != nil {
+		n, err := c.setup.Read(b[:])
+		if err != nil {
 			break
+		}
+		// In shm mode each byte announces an event; the ring's semaphore is the
+		// authority, so a bell lost to a full channel costs nothing.
+		for i := 0; c.shm && i < n; i++ {
+			select {
+			case c.bells <- struct{}{}:
+			default:
+			}
 		}
 	}
 	c.gone.Store(true)
+	if c.shm {
+		close(c.bells)
+		return
+	}
 	past := time.Unix(1, 0)
 	c.reqSock.SetReadDeadline(past)
 	c.evSock.SetReadDeadline(past)
-}
-
-func dialDgram(local, remote string, bufBytes int) (*net.UnixConn, error) {
-	uc, err := net.DialUnix("unixgram", abstractAddr("unixgram", local), abstractAddr("unixgram", remote))
-	if err != nil {
-		return nil, fmt.Errorf("ipc: connect @%s: %w", remote, err)
-	}
-	uc.SetReadBuffer(bufBytes)
-	uc.SetWriteBuffer(bufBytes)
-	return uc, nil
-}
-
-func cString(b []byte) string {
-	if i := strings.IndexByte(string(b), 0); i >= 0 {
-		return string(b[:i])
-	}
-	return string(b)
 }
 
 // Request sends one request (header included; its size field is set here) and returns
@@ -152,6 +144,9 @@ func (c *Client) Request(ctx context.Context, req []byte) ([]byte, error) {
 	defer c.mu.Unlock()
 	if err := c.send(req); err != nil {
 		return nil, err
+	}
+	if c.shm {
+		return c.receiveRing(ctx, c.respRing, c.buf)
 	}
 	return c.receive(ctx, c.reqSock, c.buf)
 }
@@ -168,6 +163,22 @@ func (c *Client) send(req []byte) error {
 	if c.closed.Load() {
 		return net.ErrClosed
 	}
+	if c.gone.Load() {
+		return ErrDisconnected
+	}
+	if c.shm {
+		if flow := int32(c.reqRing.u32(ringOffUserData).Load()); flow == 1 {
+			return ErrTryAgain
+		}
+		if err := c.reqRing.write(req); err != nil {
+			if errors.Is(err, errRingFull) {
+				return ErrTryAgain
+			}
+			return err
+		}
+		_, err := c.setup.Write([]byte{0}) // the doorbell
+		return err
+	}
 	if atomic.LoadInt32((*int32)(unsafe.Pointer(&c.control[ctlRequestFlow]))) == 1 {
 		return ErrTryAgain
 	}
@@ -178,9 +189,51 @@ func (c *Client) send(req []byte) error {
 	return nil
 }
 
+// receiveSpin is how long a shm client polls for its answer before sleeping on the
+// futex: a sleep and wake-up cost tens of microseconds on these VMs.
+const receiveSpin = 50 * time.Microsecond
+
+// receiveRing takes the next message off a shm ring, waiting as needed.
+func (c *Client) receiveRing(ctx context.Context, r *ring, buf []byte) ([]byte, error) {
+	stop := func() bool { return c.gone.Load() || ctx.Err() != nil }
+	if !r.semWait(receiveSpin, 100*time.Millisecond, stop) {
+		if c.gone.Load() {
+			return nil, ErrDisconnected
+		}
+		return nil, ctx.Err()
+	}
+	msg, err := r.read(buf)
+	if err != nil {
+		return nil, err
+	}
+	if len(msg) < ResponseHeaderBytes || int(binary.LittleEndian.Uint32(msg[8:])) != len(msg) {
+		return nil, errors.New("ipc: malformed message from the server")
+	}
+	return msg, nil
+}
+
 // Event waits for the next event and returns it, valid until the next Event call.
 func (c *Client) Event(ctx context.Context) ([]byte, error) {
-	return c.receive(ctx, c.evSock, c.ebuf)
+	if !c.shm {
+		return c.receive(ctx, c.evSock, c.ebuf)
+	}
+	for {
+		if c.evRing.semTryWait() {
+			select { // consume the event's bell if it has come
+			case <-c.bells:
+			default:
+			}
+			return c.evRing.read(c.ebuf)
+		}
+		select {
+		case _, ok := <-c.bells:
+			if !ok {
+				return nil, ErrDisconnected
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 func (c *Client) receive(ctx context.Context, sock *net.UnixConn, buf []byte) ([]byte, error) {
@@ -227,9 +280,19 @@ func (c *Client) Close() error {
 	if c.control != nil {
 		unix.Munmap(c.control)
 	}
-	os.Remove(c.ctlPath)
-	os.Remove(c.dir)
-	return c.setup.Close()
+	if c.ctlPath != "" {
+		os.Remove(c.ctlPath)
+		os.Remove(c.dir)
+	}
+	err := c.setup.Close()
+	// The setup socket is closed, so the server tears down; the rings stay mapped until
+	// the watcher has stopped using the bells, which is harmless.
+	for _, r := range []*ring{c.reqRing, c.respRing, c.evRing} {
+		if r != nil {
+			r.detach()
+		}
+	}
+	return err
 }
 
 // ResponseError returns the cs_error_t of a response or event.
@@ -238,4 +301,54 @@ func ResponseError(msg []byte) CS {
 		return CSErrLibrary
 	}
 	return CS(binary.LittleEndian.Uint32(msg[16:]))
+}
+
+func (c *Client) openShm(names [3]string) error {
+	c.shm = true
+	c.bells = make(chan struct{}, 4096)
+	var err error
+	if c.reqRing, err = openRing(names[0]); err != nil {
+		return err
+	}
+	if c.respRing, err = openRing(names[1]); err != nil {
+		return err
+	}
+	c.evRing, err = openRing(names[2])
+	return err
+}
+
+func (c *Client) openSocket(names [3]string) error {
+	c.ctlPath = names[0]
+	c.dir = dirOf(c.ctlPath)
+	f, err := os.OpenFile(c.ctlPath, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	c.control, err = unix.Mmap(int(f.Fd()), 0, controlBytes, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	if c.reqSock, err = dialDgram(names[1]+"-response", names[1]+"-request", c.maxBytes); err != nil {
+		return err
+	}
+	c.evSock, err = dialDgram(names[1]+"-event", names[1]+"-event-tx", c.maxBytes)
+	return err
+}
+
+func dialDgram(local, remote string, bufBytes int) (*net.UnixConn, error) {
+	uc, err := net.DialUnix("unixgram", abstractAddr("unixgram", local), abstractAddr("unixgram", remote))
+	if err != nil {
+		return nil, fmt.Errorf("ipc: connect @%s: %w", remote, err)
+	}
+	uc.SetReadBuffer(bufBytes)
+	uc.SetWriteBuffer(bufBytes)
+	return uc, nil
+}
+
+func cString(b []byte) string {
+	if i := strings.IndexByte(string(b), 0); i >= 0 {
+		return string(b[:i])
+	}
+	return string(b)
 }

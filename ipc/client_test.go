@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,12 +17,11 @@ import (
 
 // inProcessCmap serves a stub cmap under a unique name in this process (no root needed:
 // the unique name cannot collide with a real corosync's "cmap").
-func inProcessCmap(t *testing.T) (*cmapStub, *Server) {
+func inProcessCmap(t testing.TB, transport string) (*cmapStub, *Server) {
 	t.Helper()
 	stub := newCmapStub()
-	stub.name = fmt.Sprintf("cgtest-%d-%s", os.Getpid(), t.Name())
-	// The Go client speaks the socket transport.
-	srv := NewServer(Config{Transport: "socket", Log: slog.New(slog.NewTextHandler(io.Discard, nil)), SendTimeout: time.Second})
+	stub.name = fmt.Sprintf("cgtest-%d-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-"))
+	srv := NewServer(Config{Transport: transport, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), SendTimeout: time.Second})
 	ln, err := srv.Listen(stub)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +39,7 @@ func inProcessCmap(t *testing.T) (*cmapStub, *Server) {
 	return stub, srv
 }
 
-func waitShmClean(t *testing.T) {
+func waitShmClean(t testing.TB) {
 	t.Helper()
 	var left []string
 	for i := 0; i < 100; i++ {
@@ -71,7 +71,13 @@ func cmapSetU32(key string, v uint32) []byte {
 }
 
 func TestGoClientRequestsAndEvents(t *testing.T) {
-	stub, srv := inProcessCmap(t)
+	for _, tr := range transports {
+		t.Run(tr, func(t *testing.T) { testGoClient(t, tr) })
+	}
+}
+
+func testGoClient(t *testing.T, transport string) {
+	stub, srv := inProcessCmap(t, transport)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := Dial(ctx, stub.name)
@@ -110,7 +116,13 @@ func TestGoClientRequestsAndEvents(t *testing.T) {
 }
 
 func TestManyConcurrentClients(t *testing.T) {
-	stub, _ := inProcessCmap(t)
+	for _, tr := range transports {
+		t.Run(tr, func(t *testing.T) { testManyClients(t, tr) })
+	}
+}
+
+func testManyClients(t *testing.T, transport string) {
+	stub, _ := inProcessCmap(t, transport)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -149,7 +161,7 @@ func TestManyConcurrentClients(t *testing.T) {
 // TestHostileClients: garbage handshakes, malformed requests and clients that die in the
 // middle are dropped and cleaned up; a well-behaved client keeps being served.
 func TestHostileClients(t *testing.T) {
-	stub, srv := inProcessCmap(t)
+	stub, srv := inProcessCmap(t, "socket") // reaches into the socket transport
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	good, err := Dial(ctx, stub.name)

@@ -2,9 +2,12 @@ package ipc
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -24,6 +27,7 @@ const (
 	ringOffUserData   = 8240 // request ring: the flow-control word
 
 	semShared = 128 // sem_t.private of a process-shared semaphore
+	futexWait = 0   // FUTEX_WAIT, shared: the waker is another process
 	futexWake = 1   // FUTEX_WAKE, without FUTEX_PRIVATE_FLAG: the waiter is another process
 
 	chunkCommitted = 0xA1A1A1A1
@@ -219,4 +223,91 @@ func (r *ring) setUserWord(v int32) (err error) {
 	defer guard(&err)
 	r.u32(ringOffUserData).Store(uint32(v))
 	return nil
+}
+
+// openRing maps a ring the server created (the client side). It joins the ring by
+// incrementing ref_count, as libqb's clients do; the server and clients check it.
+func openRing(name string) (*ring, error) {
+	r := &ring{hdrPath: name + "-header"}
+	hdr, err := mapExisting(r.hdrPath, ringHeaderBytes)
+	if err != nil {
+		return nil, err
+	}
+	r.hdr = hdr
+	r.words = r.u32(ringOffWordSize).Load()
+	r.dataPath = cString(hdr[ringOffDataPath : ringOffDataPath+pathMax])
+	if r.words == 0 || r.words > (64<<20)/4 || !strings.HasPrefix(r.dataPath, "/") {
+		unix.Munmap(hdr)
+		return nil, errors.New("ipc: malformed ring header")
+	}
+	if r.data, err = mapExisting(r.dataPath, int(r.words)*4); err != nil {
+		unix.Munmap(hdr)
+		return nil, err
+	}
+	r.u32(ringOffRefCount).Add(1)
+	return r, nil
+}
+
+func mapExisting(path string, size int) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() < int64(size) {
+		return nil, fmt.Errorf("ipc: %s is %d bytes, want %d", path, st.Size(), size)
+	}
+	return unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+}
+
+// detach leaves a ring opened with openRing (no unlink: the server owns the files).
+func (r *ring) detach() {
+	if r.hdr != nil {
+		r.u32(ringOffRefCount).Add(^uint32(0))
+		unix.Munmap(r.hdr)
+		r.hdr = nil
+	}
+	if r.data != nil {
+		unix.Munmap(r.data)
+		r.data = nil
+	}
+}
+
+// semWait takes a token, spinning for spin first (a futex sleep and wake-up cost tens of
+// microseconds here) and then sleeping on the futex in slices of at most slice, asking
+// stop between slices. It registers as a waiter the way glibc does, so the other side's
+// sem_post wakes it.
+func (r *ring) semWait(spin, slice time.Duration, stop func() bool) bool {
+	for end := time.Now().Add(spin); ; {
+		if r.semTryWait() {
+			return true
+		}
+		if time.Now().After(end) {
+			break
+		}
+	}
+	s := r.sem()
+	s.Add(1 << 32) // one more waiter
+	defer s.Add(^uint64(1<<32 - 1))
+	addr := uintptr(unsafe.Pointer(&r.hdr[ringOffSem]))
+	ts := unix.NsecToTimespec(int64(slice))
+	for {
+		v := s.Load()
+		if uint32(v) > 0 {
+			if s.CompareAndSwap(v, v-1) {
+				return true
+			}
+			continue
+		}
+		if stop() {
+			return false
+		}
+		// FUTEX_WAIT (shared) on the value word while it is 0; spurious wake-ups and
+		// timeouts just loop.
+		unix.Syscall6(unix.SYS_FUTEX, addr, futexWait, 0, uintptr(unsafe.Pointer(&ts)), 0, 0)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -108,6 +109,9 @@ func (s *Server) Serve(ctx context.Context, svc Service) error {
 // Listen opens the service's abstract listening socket (in the caller's network
 // namespace).
 func (s *Server) Listen(svc Service) (*net.UnixListener, error) {
+	if n := svc.Name(); n == "" || strings.ContainsAny(n, "/\x00") || len(n) > 64 {
+		return nil, fmt.Errorf("ipc: service name %q must be 1..64 bytes without / or NUL", n)
+	}
 	ln, err := net.ListenUnix("unix", abstractAddr("unix", svc.Name()))
 	if err != nil {
 		return nil, fmt.Errorf("ipc: listen on @%s: %w", svc.Name(), err)
