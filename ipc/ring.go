@@ -41,7 +41,6 @@ const (
 
 var (
 	errRingFull  = errors.New("ipc: ring full")
-	errRingEmpty = errors.New("ipc: ring empty")
 	errRingBad   = errors.New("ipc: ring chunk is not committed or overruns the ring")
 	errRingFault = errors.New("ipc: shared memory fault (the client truncated a file?)")
 )

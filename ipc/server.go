@@ -67,9 +67,8 @@ const (
 
 // Server accepts libqb IPC connections for services.
 type Server struct {
-	cfg   Config
-	pid   int
-	conns sync.WaitGroup
+	cfg Config
+	pid int
 	// counters for stats.ipcs.*
 	accepted, refused, active atomic.Int64
 }

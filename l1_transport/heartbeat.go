@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"time"
+
+	link "github.com/corosync-go/corosync/l0_link"
 )
 
 // heartbeatLoop pings every peer on every link each PingInterval, declares links down
@@ -12,7 +14,7 @@ func (t *Transport) heartbeatLoop(ctx context.Context) {
 	defer t.wg.Done()
 	tick := time.NewTicker(t.cfg.PingInterval)
 	defer tick.Stop()
-	pad := make([]byte, link0MaxProbe)
+	pad := make([]byte, link.MaxDatagramBytes)
 	for {
 		t.heartbeat(pad)
 		select {
@@ -22,9 +24,6 @@ func (t *Transport) heartbeatLoop(ctx context.Context) {
 		}
 	}
 }
-
-// link0MaxProbe bounds a probe's size (the largest datagram).
-const link0MaxProbe = 65507
 
 func (t *Transport) heartbeat(pad []byte) {
 	now := t.since()

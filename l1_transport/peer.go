@@ -14,14 +14,13 @@ type peer struct {
 
 	txSeq uint64 // guarded by Transport.txMu
 
-	mu        sync.Mutex // guards everything below and the links' state
-	session   uint64
-	rxSealer  sealer
-	window    replayWindow
-	reasm     reassembly
-	rrNext    int
-	links     [MaxLinks]*peerLink
-	reachable bool
+	mu       sync.Mutex // guards everything below and the links' state
+	session  uint64
+	rxSealer sealer
+	window   replayWindow
+	reasm    reassembly
+	rrNext   int
+	links    [MaxLinks]*peerLink
 }
 
 func newPeer(n Node, maxMessageBytes int) *peer {
@@ -136,16 +135,13 @@ func (s *pmtuSearch) next(now, timeout, interval time.Duration) int {
 		s.done, s.proven, s.nextRun = true, true, now+interval
 		return 0
 	}
-	if s.probing == 0 && s.lo < s.hi {
-		// Try the top first: on most paths the interface MTU is the path MTU.
-		size := s.hi
-		if s.sentAt != 0 {
-			size = (s.lo + s.hi + 1) / 2
-		}
-		s.probing, s.sentAt = size, now
-		return size
+	// Try the top first: on most paths the interface MTU is the path MTU.
+	size := s.hi
+	if s.sentAt != 0 {
+		size = (s.lo + s.hi + 1) / 2
 	}
-	return 0
+	s.probing, s.sentAt = size, now
+	return size
 }
 
 func (s *pmtuSearch) passed(size int) {
@@ -165,8 +161,6 @@ func (s *pmtuSearch) fail(size int) {
 		s.probing, s.retried = 0, false
 	}
 }
-
-func (s *pmtuSearch) sendFailed(size int) { s.fail(size) }
 
 // current is the packet size to use now: the largest proven size once a search has
 // finished, and before that the optimistic top (fragmenting everything to 548 bytes while

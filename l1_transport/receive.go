@@ -95,7 +95,7 @@ func (t *Transport) handlePacket(ll *localLink, m link.Message, rx *rxScratch) {
 		sent := int64(binary.BigEndian.Uint64(plain))
 		probe := int(binary.BigEndian.Uint32(plain[8:]))
 		now := t.since()
-		changed := t.pong(p, pl, now, now-durationOf(sent), probe)
+		changed := t.pong(p, pl, now, now-time.Duration(sent), probe)
 		p.mu.Unlock()
 		if changed {
 			t.log.Info("link up", "node", p.id, "link", pl.number, "addr", pl.addr)
@@ -188,8 +188,6 @@ func (t *Transport) authenticate(p *peer, pl *peerLink, h *header, hdr, body []b
 	p.window.record(h.seq)
 	return plain, true
 }
-
-func durationOf(ns int64) time.Duration { return time.Duration(ns) }
 
 func dropReasonOf(err error) dropReason {
 	switch err {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -228,7 +227,7 @@ func (t *Transport) sendData(p *peer, body []byte, model uint8) {
 	if len(body) <= room {
 		pkt := t.build(p, typeData, flags, uint8(chosen[0].number), nil, body)
 		for _, pl := range chosen[:n] {
-			t.tx.queue(pl.number, p, pl, pkt)
+			t.tx.queue(pl.number, pl, pkt)
 		}
 		return
 	}
@@ -245,7 +244,7 @@ func (t *Transport) sendData(p *peer, body []byte, model uint8) {
 		putFragment(fh[:], fragment{msgID: t.msgID, index: uint16(i), count: uint16(count)})
 		pkt := t.build(p, typeData, flags|flagFragment, uint8(chosen[0].number), fh[:], chunk)
 		for _, pl := range chosen[:n] {
-			t.tx.queue(pl.number, p, pl, pkt)
+			t.tx.queue(pl.number, pl, pkt)
 		}
 	}
 }
@@ -282,17 +281,29 @@ func (t *Transport) flush() error {
 		}
 		ll := t.links[num]
 		sent, err := ll.l.Send(b.msgs)
-		_ = sent
+		// One atomic add per run of packets to the same peer, not one per packet:
+		// batches are mostly long runs to one peer.
+		var run *peerLink
+		var runPackets, runBytes uint64
 		for i, m := range b.msgs {
-			pl := b.targets[i]
-			pl.txPackets.Add(1)
-			pl.txBytes.Add(uint64(len(m.Buf)))
+			if pl := b.targets[i]; pl != run {
+				if run != nil {
+					run.txPackets.Add(runPackets)
+					run.txBytes.Add(runBytes)
+				}
+				run, runPackets, runBytes = pl, 0, 0
+			}
+			runPackets++
+			runBytes += uint64(len(m.Buf))
 		}
+		run.txPackets.Add(runPackets)
+		run.txBytes.Add(runBytes)
 		if err != nil {
 			if firstErr == nil && !errors.Is(err, link.ErrClosed) {
 				firstErr = err
 			}
-			// The link skipped what it could not send; charge the errors to the link.
+			// The link skipped what it could not send without saying which ones, so the
+			// errors are charged to the batch's first peer on this link.
 			b.targets[0].txErrors.Add(uint64(len(b.msgs) - sent))
 		}
 		b.msgs = b.msgs[:0]
@@ -329,7 +340,7 @@ func (s *txScratch) take(n int) []byte {
 	return b
 }
 
-func (s *txScratch) queue(linkNum int, p *peer, pl *peerLink, pkt []byte) {
+func (s *txScratch) queue(linkNum int, pl *peerLink, pkt []byte) {
 	b := &s.batches[linkNum]
 	b.msgs = append(b.msgs, link.Message{Buf: pkt, Addr: pl.addr})
 	b.targets = append(b.targets, pl)
@@ -341,22 +352,14 @@ func (t *Transport) sendControl(p *peer, pl *peerLink, typ packetType, body []by
 	t.txMu.Lock()
 	defer t.txMu.Unlock()
 	pkt := t.build(p, typ, 0, uint8(pl.number), nil, body)
-	t.tx.queue(pl.number, p, pl, pkt)
+	t.tx.queue(pl.number, pl, pkt)
 	if err := t.flush(); err != nil && probe > 0 && errors.Is(err, syscall.EMSGSIZE) {
 		// A probe larger than the local interface allows fails at once; no need to wait.
 		p.mu.Lock()
-		pl.pmtud.sendFailed(probe)
+		pl.pmtud.fail(probe)
 		p.mu.Unlock()
 	}
 }
 
 // since returns the transport clock: monotonic time since start.
 func (t *Transport) since() time.Duration { return time.Since(t.start) }
-
-// peerAddr returns the configured address of node id on link num, for tests and tools.
-func (t *Transport) peerAddr(id NodeID, num int) netip.AddrPort {
-	if p := t.peers[id]; p != nil && p.links[num] != nil {
-		return p.links[num].addr
-	}
-	return netip.AddrPort{}
-}

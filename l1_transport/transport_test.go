@@ -60,11 +60,9 @@ func (b *inbox) count(from NodeID) int {
 
 // cluster is n transports over a mem network, each with `links` links.
 type cluster struct {
-	net    *mem.Network
-	nodes  []*Transport
-	boxes  []*inbox
-	addrs  [][]netip.AddrPort // [node][link]
-	config func(*Config)
+	net   *mem.Network
+	nodes []*Transport
+	boxes []*inbox
 }
 
 func addrOf(node, lnk int) netip.AddrPort {

@@ -119,9 +119,11 @@ func (l *Link) recvBatch() error {
 		seg := groSegmentBytes(r.ctrl[i*64 : i*64+int(h.hdr.Controllen)])
 		r.pending = appendSegments(r.pending, data, seg, src)
 	}
+	var bytes uint64
 	for _, m := range r.pending {
-		l.stats.RxBytes.Add(uint64(len(m.Buf)))
+		bytes += uint64(len(m.Buf))
 	}
+	l.stats.RxBytes.Add(bytes)
 	l.stats.RxPackets.Add(uint64(len(r.pending)))
 	return nil
 }

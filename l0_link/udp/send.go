@@ -20,7 +20,7 @@ type sendState struct {
 	groupLen []int
 }
 
-func (s *sendState) init(batch int, v6 bool) {
+func (s *sendState) init(batch int) {
 	s.hdrs = make([]mmsghdr, batch)
 	s.iovs = make([]unix.Iovec, batch)
 	s.names = make([]sockaddr, batch)
@@ -47,9 +47,11 @@ func (l *Link) Send(msgs []link.Message) (int, error) {
 		for i := 0; i < n; i++ {
 			done += l.tx.groupLen[i]
 		}
+		var bytes uint64
 		for _, m := range msgs[:done] {
-			l.stats.TxBytes.Add(uint64(len(m.Buf)))
+			bytes += uint64(len(m.Buf))
 		}
+		l.stats.TxBytes.Add(bytes)
 		l.stats.TxPackets.Add(uint64(done))
 		l.stats.TxBatches.Add(1)
 		sent += done

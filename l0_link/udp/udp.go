@@ -134,7 +134,7 @@ func Open(cfg Config) (*Link, error) {
 		return nil, err
 	}
 	l.ifaceMTU = interfaceMTU(cfg.Local.Addr())
-	l.tx.init(l.batch, v6)
+	l.tx.init(l.batch)
 	l.rx.init(l.batch, l.gro)
 	return l, nil
 }

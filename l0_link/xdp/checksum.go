@@ -23,15 +23,16 @@ func onesSum(acc uint64, b []byte) uint64 {
 		acc, carry = bits.Add64(acc, binary.BigEndian.Uint64(b), carry)
 		b = b[8:]
 	}
-	acc, carry = bits.Add64(acc, carry, 0)
+	// Fold the pending carry and the tail in with end-around carry each time: a carry
+	// out of either addition is worth 1 in one's-complement arithmetic.
+	acc = addCarry(acc, carry)
 	var tail uint64
 	if len(b) > 0 {
 		var pad [8]byte
 		copy(pad[:], b)
 		tail = binary.BigEndian.Uint64(pad[:])
 	}
-	acc, carry = bits.Add64(acc, tail, 0)
-	return acc + carry
+	return addCarry(acc, tail)
 }
 
 // addCarry adds v to the accumulator with end-around carry.
