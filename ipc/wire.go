@@ -151,3 +151,12 @@ func ErrorResponse(err CS) []byte {
 	PutResponseHeader(b, 0, err)
 	return b
 }
+
+// PutRequestHeader writes a request header at the start of b, whose length is the
+// message size (libqb's qb_ipc_request_header: id and size, each 8-byte aligned).
+func PutRequestHeader(b []byte, id int32) {
+	binary.LittleEndian.PutUint32(b[0:], uint32(id))
+	clear(b[4:8])
+	binary.LittleEndian.PutUint32(b[8:], uint32(len(b)))
+	clear(b[12:16])
+}

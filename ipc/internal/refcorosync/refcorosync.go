@@ -1,0 +1,289 @@
+// Package refcorosync runs Debian's corosync 3.1.7, the reference implementation, for tests
+// and benchmarks: one node in a network namespace of its own (so its abstract IPC sockets
+// cannot meet a host corosync's) with private /run, /var/lib/corosync and /var/log/corosync.
+// Clients reach it with Instance.Do, which runs a function on a thread inside the namespace.
+package refcorosync
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Binary is where Debian installs the reference daemon.
+const Binary = "/usr/sbin/corosync"
+
+// Options shape the reference node's corosync.conf.
+type Options struct {
+	// IPCType is system.qb_ipc_type: "native" (default) or "socket".
+	IPCType string
+	// Extra is appended verbatim to corosync.conf (for example a uidgid section).
+	Extra string
+}
+
+// Instance is a running reference corosync.
+type Instance struct {
+	// Netns is the name of its network namespace (as `ip netns` lists it).
+	Netns string
+	// ConfPath is the corosync.conf it runs on.
+	ConfPath string
+	cmd      *exec.Cmd
+	log      *lockedBuffer
+	waitErr  chan error
+}
+
+// Skip reports why the reference cannot run here, or "" when it can.
+func Skip() string {
+	if os.Geteuid() != 0 {
+		return "needs root to create a network namespace and private mounts (run as root, as CI does)"
+	}
+	if _, err := os.Stat(Binary); err != nil {
+		return "Debian's corosync is not installed (apt-get install corosync; .ci/run does)"
+	}
+	return ""
+}
+
+// Start runs a one-node reference corosync, waits until its cmap service answers, and
+// registers its stop (and the namespace's removal) with t.Cleanup. It skips the test when
+// Skip says the reference cannot run here.
+func Start(t testing.TB, opts Options) *Instance {
+	t.Helper()
+	if why := Skip(); why != "" {
+		t.Skip("skipping: " + why)
+	}
+	inst, err := start(t.TempDir(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := inst.Stop(); err != nil {
+			t.Errorf("refcorosync: %v", err)
+		}
+	})
+	return inst
+}
+
+// StartDir is Start for callers without a testing.TB (benchmark tools): dir holds the
+// configuration; the caller must call Stop.
+func StartDir(dir string, opts Options) (*Instance, error) {
+	if why := Skip(); why != "" {
+		return nil, errors.New("refcorosync: " + why)
+	}
+	return start(dir, opts)
+}
+
+var nameSeq struct {
+	sync.Mutex
+	n int
+}
+
+func start(dir string, opts Options) (*Instance, error) {
+	nameSeq.Lock()
+	nameSeq.n++
+	ns := fmt.Sprintf("cgref%d-%d", os.Getpid(), nameSeq.n)
+	nameSeq.Unlock()
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("refcorosync: ip netns add: %v: %s", err, out)
+	}
+	inst := &Instance{Netns: ns, ConfPath: filepath.Join(dir, "corosync.conf"), log: &lockedBuffer{}, waitErr: make(chan error, 1)}
+	fail := func(err error) (*Instance, error) {
+		exec.Command("ip", "netns", "del", ns).Run()
+		return nil, err
+	}
+	if out, err := exec.Command("ip", "-n", ns, "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		return fail(fmt.Errorf("refcorosync: lo up: %v: %s", err, out))
+	}
+	if err := os.WriteFile(inst.ConfPath, []byte(conf(opts)), 0o644); err != nil {
+		return fail(err)
+	}
+	// ip netns exec already gives a private mount namespace; unshare makes sure the tmpfs
+	// mounts cannot propagate back to the host whatever its propagation settings.
+	script := `set -e
+mount --make-rprivate /
+mount -t tmpfs tmpfs /run
+mkdir -p /var/lib/corosync /var/log/corosync
+mount -t tmpfs tmpfs /var/lib/corosync
+mount -t tmpfs tmpfs /var/log/corosync
+exec ` + Binary + ` -f -c "$1"`
+	inst.cmd = exec.Command("ip", "netns", "exec", ns, "unshare", "-m", "sh", "-c", script, "sh", inst.ConfPath)
+	inst.cmd.Stdout = inst.log
+	inst.cmd.Stderr = inst.log
+	if err := inst.cmd.Start(); err != nil {
+		return fail(fmt.Errorf("refcorosync: start: %w", err))
+	}
+	go func() { inst.waitErr <- inst.cmd.Wait() }()
+	if err := inst.waitReady(15 * time.Second); err != nil {
+		inst.Stop()
+		return nil, err
+	}
+	return inst, nil
+}
+
+func conf(opts Options) string {
+	ipcType := opts.IPCType
+	if ipcType == "" {
+		ipcType = "native"
+	}
+	return `totem {
+	version: 2
+	cluster_name: refcluster
+	transport: knet
+	crypto_cipher: none
+	crypto_hash: none
+	token: 1000
+}
+nodelist {
+	node {
+		ring0_addr: 127.0.0.1
+		nodeid: 1
+		name: node1
+	}
+}
+quorum {
+	provider: corosync_votequorum
+}
+logging {
+	to_stderr: yes
+	to_syslog: no
+	to_logfile: no
+	timestamp: off
+}
+system {
+	qb_ipc_type: ` + ipcType + `
+}
+` + opts.Extra
+}
+
+// waitReady polls until the daemon has formed its one-node ring and serves cmap.
+func (i *Instance) waitReady(limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-i.waitErr:
+			i.waitErr <- err
+			return fmt.Errorf("refcorosync: corosync exited during start-up (%v):\n%s", err, i.Log())
+		default:
+		}
+		if strings.Contains(i.Log(), "ready to provide service") {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("refcorosync: corosync not ready after %v:\n%s", limit, i.Log())
+}
+
+// Log returns what corosync has written to stdout and stderr so far.
+func (i *Instance) Log() string { return i.log.String() }
+
+// Do runs f on an OS thread switched into the reference's network namespace. Sockets f
+// creates (a client's Dial) stay in that namespace after Do returns.
+func (i *Instance) Do(f func() error) error {
+	target, err := os.Open("/run/netns/" + i.Netns)
+	if err != nil {
+		return fmt.Errorf("refcorosync: %w", err)
+	}
+	defer target.Close()
+	runtime.LockOSThread()
+	self, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
+	if err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("refcorosync: own namespace: %w", err)
+	}
+	defer self.Close()
+	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("refcorosync: enter %s: %w", i.Netns, err)
+	}
+	ferr := f()
+	if err := unix.Setns(int(self.Fd()), unix.CLONE_NEWNET); err != nil {
+		// Leave the thread locked: the runtime retires it rather than reuse it in the
+		// wrong namespace.
+		return errors.Join(ferr, fmt.Errorf("refcorosync: leave %s: %w", i.Netns, err))
+	}
+	runtime.UnlockOSThread()
+	return ferr
+}
+
+// Command returns a command that runs name inside the reference's namespace (for C
+// clients and Debian's tools).
+func (i *Instance) Command(name string, args ...string) *exec.Cmd {
+	return exec.Command("ip", append([]string{"netns", "exec", i.Netns, name}, args...)...)
+}
+
+// Stop terminates corosync (SIGTERM, then SIGKILL after 10 s) and removes the namespace.
+func (i *Instance) Stop() error {
+	var errs []error
+	if i.cmd != nil && i.cmd.Process != nil {
+		// The process is ip → unshare → sh → corosync, all exec'd in place, so the
+		// signal reaches corosync itself.
+		i.cmd.Process.Signal(unix.SIGTERM)
+		select {
+		case <-i.waitErr:
+		case <-time.After(10 * time.Second):
+			i.cmd.Process.Kill()
+			<-i.waitErr
+			errs = append(errs, fmt.Errorf("corosync ignored SIGTERM for 10 s:\n%s", i.Log()))
+		}
+		i.cmd = nil
+	}
+	if out, err := exec.Command("ip", "netns", "del", i.Netns).CombinedOutput(); err != nil {
+		errs = append(errs, fmt.Errorf("ip netns del: %v: %s", err, out))
+	}
+	return errors.Join(errs...)
+}
+
+// lockedBuffer collects the daemon's output from the exec package's copying goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// ShmNames lists /dev/shm, for leftover checks around a test.
+func ShmNames() map[string]bool {
+	names := map[string]bool{}
+	entries, _ := os.ReadDir("/dev/shm")
+	for _, e := range entries {
+		names[e.Name()] = true
+	}
+	return names
+}
+
+// ShmLeftovers waits up to limit for /dev/shm to hold nothing that before lacked, and
+// returns what is still there (servers clean up asynchronously after a disconnect).
+func ShmLeftovers(before map[string]bool, limit time.Duration) []string {
+	deadline := time.Now().Add(limit)
+	for {
+		var extra []string
+		for name := range ShmNames() {
+			if !before[name] {
+				extra = append(extra, name)
+			}
+		}
+		if len(extra) == 0 || time.Now().After(deadline) {
+			return extra
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
