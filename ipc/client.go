@@ -17,8 +17,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ErrTryAgain is returned when the server's flow control refuses a send for now.
-var ErrTryAgain = errors.New("ipc: try again (flow control)")
+// ErrTryAgain is returned when the server's flow control, or a full request ring, refuses a
+// send for now. It is the code CSErrTryAgain, as libqb's clients report it.
+var ErrTryAgain error = CSErrTryAgain
 
 // ErrDisconnected is returned once the server has closed the connection.
 var ErrDisconnected = errors.New("ipc: disconnected by the server")
