@@ -31,10 +31,58 @@ type Options struct {
 	Extra string
 }
 
+// Netns is a network namespace of a test's own, with loopback up. Abstract unix sockets
+// belong to a namespace, so servers and clients inside it cannot meet a host corosync.
+type Netns struct {
+	// Name is the namespace's name (as `ip netns` lists it).
+	Name string
+}
+
+// NewNetns creates a namespace and registers its removal with t.Cleanup; it skips the test
+// when not root.
+func NewNetns(t testing.TB) *Netns {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: needs root to create a network namespace (run as root, as CI does)")
+	}
+	ns, err := newNetns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := ns.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return ns
+}
+
+func newNetns() (*Netns, error) {
+	nameSeq.Lock()
+	nameSeq.n++
+	name := fmt.Sprintf("cgref%d-%d", os.Getpid(), nameSeq.n)
+	nameSeq.Unlock()
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("refcorosync: ip netns add: %v: %s", err, out)
+	}
+	if out, err := exec.Command("ip", "-n", name, "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		exec.Command("ip", "netns", "del", name).Run()
+		return nil, fmt.Errorf("refcorosync: lo up: %v: %s", err, out)
+	}
+	return &Netns{Name: name}, nil
+}
+
+// Close removes the namespace.
+func (n *Netns) Close() error {
+	if out, err := exec.Command("ip", "netns", "del", n.Name).CombinedOutput(); err != nil {
+		return fmt.Errorf("refcorosync: ip netns del: %v: %s", err, out)
+	}
+	return nil
+}
+
 // Instance is a running reference corosync.
 type Instance struct {
-	// Netns is the name of its network namespace (as `ip netns` lists it).
-	Netns string
+	*Netns
 	// ConfPath is the corosync.conf it runs on.
 	ConfPath string
 	cmd      *exec.Cmd
@@ -88,20 +136,15 @@ var nameSeq struct {
 }
 
 func start(dir string, opts Options) (*Instance, error) {
-	nameSeq.Lock()
-	nameSeq.n++
-	ns := fmt.Sprintf("cgref%d-%d", os.Getpid(), nameSeq.n)
-	nameSeq.Unlock()
-	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("refcorosync: ip netns add: %v: %s", err, out)
-	}
-	inst := &Instance{Netns: ns, ConfPath: filepath.Join(dir, "corosync.conf"), log: &lockedBuffer{}, waitErr: make(chan error, 1)}
-	fail := func(err error) (*Instance, error) {
-		exec.Command("ip", "netns", "del", ns).Run()
+	netns, err := newNetns()
+	if err != nil {
 		return nil, err
 	}
-	if out, err := exec.Command("ip", "-n", ns, "link", "set", "lo", "up").CombinedOutput(); err != nil {
-		return fail(fmt.Errorf("refcorosync: lo up: %v: %s", err, out))
+	ns := netns.Name
+	inst := &Instance{Netns: netns, ConfPath: filepath.Join(dir, "corosync.conf"), log: &lockedBuffer{}, waitErr: make(chan error, 1)}
+	fail := func(err error) (*Instance, error) {
+		netns.Close()
+		return nil, err
 	}
 	if err := os.WriteFile(inst.ConfPath, []byte(conf(opts)), 0o644); err != nil {
 		return fail(err)
@@ -185,10 +228,12 @@ func (i *Instance) waitReady(limit time.Duration) error {
 // Log returns what corosync has written to stdout and stderr so far.
 func (i *Instance) Log() string { return i.log.String() }
 
-// Do runs f on an OS thread switched into the reference's network namespace. Sockets f
-// creates (a client's Dial) stay in that namespace after Do returns.
-func (i *Instance) Do(f func() error) error {
-	target, err := os.Open("/run/netns/" + i.Netns)
+// Do runs f on an OS thread switched into the namespace. Sockets f creates (a client's
+// Dial, a server's Listen) stay in that namespace after Do returns. Sockets created later on
+// other goroutines do not: an in-process server in a namespace works for the shm transport
+// (which creates only files per connection) but not for the socket transport.
+func (n *Netns) Do(f func() error) error {
+	target, err := os.Open("/run/netns/" + n.Name)
 	if err != nil {
 		return fmt.Errorf("refcorosync: %w", err)
 	}
@@ -202,22 +247,22 @@ func (i *Instance) Do(f func() error) error {
 	defer self.Close()
 	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
 		runtime.UnlockOSThread()
-		return fmt.Errorf("refcorosync: enter %s: %w", i.Netns, err)
+		return fmt.Errorf("refcorosync: enter %s: %w", n.Name, err)
 	}
 	ferr := f()
 	if err := unix.Setns(int(self.Fd()), unix.CLONE_NEWNET); err != nil {
 		// Leave the thread locked: the runtime retires it rather than reuse it in the
 		// wrong namespace.
-		return errors.Join(ferr, fmt.Errorf("refcorosync: leave %s: %w", i.Netns, err))
+		return errors.Join(ferr, fmt.Errorf("refcorosync: leave %s: %w", n.Name, err))
 	}
 	runtime.UnlockOSThread()
 	return ferr
 }
 
-// Command returns a command that runs name inside the reference's namespace (for C
-// clients and Debian's tools).
-func (i *Instance) Command(name string, args ...string) *exec.Cmd {
-	return exec.Command("ip", append([]string{"netns", "exec", i.Netns, name}, args...)...)
+// Command returns a command that runs name inside the namespace (for C clients, Debian's
+// tools, or a re-executed test binary serving over the socket transport).
+func (n *Netns) Command(name string, args ...string) *exec.Cmd {
+	return exec.Command("ip", append([]string{"netns", "exec", n.Name, name}, args...)...)
 }
 
 // Stop terminates corosync (SIGTERM, then SIGKILL after 10 s) and removes the namespace.
@@ -236,8 +281,8 @@ func (i *Instance) Stop() error {
 		}
 		i.cmd = nil
 	}
-	if out, err := exec.Command("ip", "netns", "del", i.Netns).CombinedOutput(); err != nil {
-		errs = append(errs, fmt.Errorf("ip netns del: %v: %s", err, out))
+	if err := i.Netns.Close(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
