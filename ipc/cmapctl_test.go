@@ -49,7 +49,11 @@ func serveStubCmap() {
 	stub.values["totem.token"] = cmapValue{6, u32}
 	stub.values["totem.cluster_name"] = cmapValue{11, []byte("research\x00")}
 	stub.values["runtime.config.totem.token"] = cmapValue{6, u32}
-	srv := NewServer(Config{Transport: os.Getenv("IPC_TEST_TRANSPORT"), Log: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+	for _, key := range strings.Fields(os.Getenv("IPC_TEST_UIDGID")) {
+		stub.values[key] = cmapValue{2, []byte{1}} // uint8 1, as the uidgid section sets
+	}
+	srv := NewServer(Config{Transport: os.Getenv("IPC_TEST_TRANSPORT"), Log: slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		Authorize: UIDGIDRule(stub.uint8Value)})
 	ln, err := srv.Listen(stub)
 	if err != nil {
 		fmt.Println("error:", err)
@@ -69,10 +73,10 @@ func serveStubCmap() {
 
 // startCmap runs the stub cmap server in the namespace and stops it at the end of the
 // test, checking that it left nothing in /dev/shm.
-func startCmap(t *testing.T, ns, transport string) {
+func startCmap(t *testing.T, ns, transport string, env ...string) {
 	t.Helper()
 	cmd := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "IPC_TEST_CMAP_SERVER=1", "IPC_TEST_TRANSPORT="+transport)
+	cmd.Env = append(append(os.Environ(), "IPC_TEST_CMAP_SERVER=1", "IPC_TEST_TRANSPORT="+transport), env...)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr

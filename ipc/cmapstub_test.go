@@ -40,6 +40,17 @@ func newCmapStub() *cmapStub {
 
 func (m *cmapStub) Name() string { return m.name }
 
+// uint8Value is the lookup UIDGIDRule needs.
+func (m *cmapStub) uint8Value(key string) (uint8, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := m.values[key]
+	if !ok || v.typ != 2 || len(v.data) != 1 {
+		return 0, false
+	}
+	return v.data[0], true
+}
+
 func (m *cmapStub) Connected(c *Conn) { c.State = &cmapConnState{iters: map[uint64][]string{}} }
 
 func (m *cmapStub) Disconnected(c *Conn) {
