@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/corosync-go/corosync/ipc/internal/refcorosync"
+	"github.com/corosync-go/corosync/ipc/refcorosync"
 )
 
 func TestUIDGIDRule(t *testing.T) {

@@ -73,7 +73,7 @@ func serveStubCmap() {
 
 // startCmap runs the stub cmap server in the namespace and stops it at the end of the
 // test, checking that it left nothing in /dev/shm.
-func startCmap(t *testing.T, ns, transport string, env ...string) {
+func startCmap(t testing.TB, ns, transport string, env ...string) {
 	t.Helper()
 	cmd := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^$")
 	cmd.Env = append(append(os.Environ(), "IPC_TEST_CMAP_SERVER=1", "IPC_TEST_TRANSPORT="+transport), env...)

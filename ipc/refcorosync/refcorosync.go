@@ -29,6 +29,10 @@ type Options struct {
 	IPCType string
 	// Extra is appended verbatim to corosync.conf (for example a uidgid section).
 	Extra string
+	// Conf, when set, is the whole corosync.conf instead of the default one-node file
+	// (IPCType and Extra are then ignored). It must keep the node on 127.0.0.1 and
+	// logging to stderr, which readiness detection reads.
+	Conf string
 }
 
 // Netns is a network namespace of a test's own, with loopback up. Abstract unix sockets
@@ -173,6 +177,9 @@ exec ` + Binary + ` -f -c "$1"`
 }
 
 func conf(opts Options) string {
+	if opts.Conf != "" {
+		return opts.Conf
+	}
 	ipcType := opts.IPCType
 	if ipcType == "" {
 		ipcType = "native"

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/corosync-go/corosync/ipc"
-	"github.com/corosync-go/corosync/ipc/internal/refcorosync"
+	"github.com/corosync-go/corosync/ipc/refcorosync"
 )
 
 // TestReferenceServesCmap starts the reference daemon and reads totem.cluster_name from it
