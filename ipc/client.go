@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,8 +46,9 @@ type Client struct {
 	buf  []byte
 	ebuf []byte
 
-	closed atomic.Bool
-	gone   atomic.Bool // the server closed the setup socket
+	closed    atomic.Bool
+	gone      atomic.Bool // the server closed the setup socket
+	serverPID int         // from SO_PEERCRED; 0 if unknown
 }
 
 // Dial connects to the named service ("cmap", ...) over its abstract socket.
@@ -82,6 +84,9 @@ func Dial(ctx context.Context, service string) (*Client, error) {
 	}
 	setup.SetDeadline(time.Time{})
 	c := &Client{setup: setup, maxBytes: int(binary.LittleEndian.Uint32(resp[28:]))}
+	if cr, err := peerCreds(setup); err == nil {
+		c.serverPID = int(cr.PID)
+	}
 	names := [3]string{cString(resp[40 : 40+pathMax]), cString(resp[40+pathMax : 40+2*pathMax]), cString(resp[40+2*pathMax : 40+3*pathMax])}
 	if c.maxBytes <= 0 || c.maxBytes > 64<<20 || !strings.HasPrefix(names[0], "/") || !strings.HasPrefix(names[1], "/") {
 		return fail(errors.New("ipc: malformed handshake answer"))
@@ -178,16 +183,26 @@ func (c *Client) send(req []byte) error {
 			return err
 		}
 		_, err := c.setup.Write([]byte{0}) // the doorbell
-		return err
+		return c.sendError(err)
 	}
 	if atomic.LoadInt32((*int32)(unsafe.Pointer(&c.control[ctlRequestFlow]))) == 1 {
 		return ErrTryAgain
 	}
 	if _, err := c.reqSock.Write(req); err != nil {
-		return err
+		return c.sendError(err)
 	}
 	atomic.AddInt32((*int32)(unsafe.Pointer(&c.control[ctlRequestSent])), 1)
 	return nil
+}
+
+// sendError turns the errors of writing to a server that has gone (before the watcher has
+// noticed) into ErrDisconnected.
+func (c *Client) sendError(err error) error {
+	if errors.Is(err, unix.EPIPE) || errors.Is(err, unix.ECONNRESET) || errors.Is(err, unix.ECONNREFUSED) {
+		c.gone.Store(true)
+		return ErrDisconnected
+	}
+	return err
 }
 
 // receiveSpin is how long a shm client polls for its answer before sleeping on the
@@ -293,7 +308,33 @@ func (c *Client) Close() error {
 			r.detach()
 		}
 	}
+	if c.shm && c.serverDead() {
+		c.removeRings()
+	}
 	return err
+}
+
+// serverDead reports whether the server process no longer exists, in which case nobody
+// else will remove the connection's files (libqb's clients force-unlink in that case too).
+func (c *Client) serverDead() bool {
+	return c.serverPID > 0 && unix.Kill(c.serverPID, 0) == unix.ESRCH
+}
+
+// removeRings unlinks the rings' files and their directory, touching only files inside
+// the directory of the request ring's header.
+func (c *Client) removeRings() {
+	if c.reqRing == nil {
+		return
+	}
+	dir := filepath.Dir(c.reqRing.hdrPath)
+	for _, r := range []*ring{c.reqRing, c.respRing, c.evRing} {
+		for _, p := range []string{r.hdrPathOrEmpty(), r.dataPathOrEmpty()} {
+			if p != "" && filepath.Dir(p) == dir {
+				os.Remove(p)
+			}
+		}
+	}
+	os.Remove(dir)
 }
 
 // ResponseError returns the cs_error_t of a response or event.

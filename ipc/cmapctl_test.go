@@ -75,20 +75,7 @@ func serveStubCmap() {
 // test, checking that it left nothing in /dev/shm.
 func startCmap(t testing.TB, ns, transport string, env ...string) {
 	t.Helper()
-	cmd := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^$")
-	cmd.Env = append(append(os.Environ(), "IPC_TEST_CMAP_SERVER=1", "IPC_TEST_TRANSPORT="+transport), env...)
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, _ := bufio.NewReader(stdout).ReadString('\n')
-	if line != "ready\n" {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("stub server: %q", line)
-	}
+	cmd, stdin := launchCmap(t, ns, transport, env...)
 	t.Cleanup(func() {
 		stdin.Close()
 		done := make(chan error, 1)
@@ -107,6 +94,27 @@ func startCmap(t testing.TB, ns, transport string, env ...string) {
 			t.Errorf("left in /dev/shm: %v", left)
 		}
 	})
+}
+
+// launchCmap starts the stub cmap server in the namespace and waits until it listens; it
+// stops when stdin is closed.
+func launchCmap(t testing.TB, ns, transport string, env ...string) (*exec.Cmd, io.WriteCloser) {
+	t.Helper()
+	cmd := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), "IPC_TEST_CMAP_SERVER=1", "IPC_TEST_TRANSPORT="+transport), env...)
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(stdout).ReadString('\n')
+	if line != "ready\n" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("stub server: %q", line)
+	}
+	return cmd, stdin
 }
 
 func cmapctl(t *testing.T, ns string, args ...string) (string, error) {
