@@ -65,6 +65,13 @@ const (
 	handshakeTimeout          = 5 * time.Second
 )
 
+// maxResponseWait bounds how long Respond waits for room: a libqb client has one request
+// outstanding, so a full response ring or socket means a client that sends without
+// reading, and a service that answers under a lock must not stall behind it for long.
+const maxResponseWait = 100 * time.Millisecond
+
+func (s *Server) responseWait() time.Duration { return min(s.cfg.SendTimeout, maxResponseWait) }
+
 // Server accepts libqb IPC connections for services.
 type Server struct {
 	cfg Config

@@ -118,8 +118,8 @@ func (t *shmTransport) nextRequest(buf []byte) (msg []byte, ok bool, err error) 
 }
 
 // write puts msg on r, retrying a full ring until SendTimeout.
-func (t *shmTransport) write(r *ring, msg []byte, done <-chan struct{}) error {
-	deadline := time.Now().Add(t.c.s.cfg.SendTimeout)
+func (t *shmTransport) write(r *ring, msg []byte, wait time.Duration, done <-chan struct{}) error {
+	deadline := time.Now().Add(wait)
 	for {
 		t.mu.RLock()
 		var err error
@@ -143,10 +143,12 @@ func (t *shmTransport) write(r *ring, msg []byte, done <-chan struct{}) error {
 	}
 }
 
-func (t *shmTransport) respond(msg []byte) error { return t.write(t.resp, msg, t.c.done) }
+func (t *shmTransport) respond(msg []byte) error {
+	return t.write(t.resp, msg, t.c.s.responseWait(), t.c.done)
+}
 
 func (t *shmTransport) sendEvent(msg []byte, done <-chan struct{}) error {
-	if err := t.write(t.ev, msg, done); err != nil {
+	if err := t.write(t.ev, msg, t.c.s.cfg.SendTimeout, done); err != nil {
 		return err
 	}
 	// The doorbell: clients poll the setup socket for events.

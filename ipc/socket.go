@@ -113,7 +113,7 @@ func (t *socketTransport) serve(dispatch func([]byte) bool) {
 }
 
 func (t *socketTransport) respond(msg []byte) error {
-	if err := t.send(t.reqSock, t.respAddr, msg, nil); err != nil {
+	if err := t.send(t.reqSock, t.respAddr, msg, t.c.s.responseWait(), nil); err != nil {
 		return err
 	}
 	t.controlAdd(ctlResponseSent, 1)
@@ -121,18 +121,18 @@ func (t *socketTransport) respond(msg []byte) error {
 }
 
 func (t *socketTransport) sendEvent(msg []byte, done <-chan struct{}) error {
-	if err := t.send(t.evSock, t.evAddr, msg, done); err != nil {
+	if err := t.send(t.evSock, t.evAddr, msg, t.c.s.cfg.SendTimeout, done); err != nil {
 		return err
 	}
 	t.controlAdd(ctlEventSent, 1)
 	return nil
 }
 
-// send writes one datagram, waiting at most SendTimeout for a client that does not read.
-// With done set it also waits for a client that has not bound its socket yet.
-func (t *socketTransport) send(sock *net.UnixConn, to *net.UnixAddr, msg []byte, done <-chan struct{}) error {
+// send writes one datagram, waiting at most wait for a client that does not read. With
+// done set it also waits for a client that has not bound its socket yet.
+func (t *socketTransport) send(sock *net.UnixConn, to *net.UnixAddr, msg []byte, wait time.Duration, done <-chan struct{}) error {
 	for attempt := 0; ; attempt++ {
-		sock.SetWriteDeadline(time.Now().Add(t.c.s.cfg.SendTimeout))
+		sock.SetWriteDeadline(time.Now().Add(wait))
 		_, err := sock.WriteToUnix(msg, to)
 		if err == nil {
 			return nil
