@@ -160,6 +160,10 @@ func (s *Server) ServeOn(ctx context.Context, ln *net.UnixListener, svc Service)
 				return
 			}
 			conns.Store(c, struct{}{})
+			if ctx.Err() != nil {
+				// The stop ran before the Store and missed this connection.
+				c.Close()
+			}
 			c.run()
 			conns.Delete(c)
 		}()
