@@ -43,6 +43,7 @@ type Client struct {
 	ctlPath  string
 
 	mu   sync.Mutex // one request at a time
+	owed int        // answers of requests abandoned by their context, still to come
 	buf  []byte
 	ebuf []byte
 
@@ -140,7 +141,8 @@ func (c *Client) watchSetup() {
 }
 
 // Request sends one request (header included; its size field is set here) and returns
-// the response, valid until the next Request.
+// the response, valid until the next Request. If ctx ends first, the request stays sent
+// and its late answer is discarded by the next Request, which waits for it.
 func (c *Client) Request(ctx context.Context, req []byte) ([]byte, error) {
 	if len(req) < RequestHeaderBytes || len(req) > c.maxBytes {
 		return nil, fmt.Errorf("ipc: request of %d bytes (limit %d)", len(req), c.maxBytes)
@@ -148,9 +150,25 @@ func (c *Client) Request(ctx context.Context, req []byte) ([]byte, error) {
 	binary.LittleEndian.PutUint32(req[8:], uint32(len(req)))
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// Answers still owed to abandoned requests come first, in order: take them off before
+	// this request so they are not mistaken for its answer.
+	for c.owed > 0 {
+		if _, err := c.receiveResponse(ctx); err != nil {
+			return nil, err
+		}
+		c.owed--
+	}
 	if err := c.send(req); err != nil {
 		return nil, err
 	}
+	resp, err := c.receiveResponse(ctx)
+	if err != nil && ctx.Err() != nil && !c.gone.Load() {
+		c.owed++
+	}
+	return resp, err
+}
+
+func (c *Client) receiveResponse(ctx context.Context) ([]byte, error) {
 	if c.shm {
 		return c.receiveRing(ctx, c.respRing, c.buf)
 	}

@@ -50,6 +50,7 @@ const (
 	CSErrNoSpace     CS = 15
 	CSErrInterrupt   CS = 16
 	CSErrNotSupport  CS = 19
+	CSErrFailedOp    CS = 21
 	CSErrMessage     CS = 22
 	CSErrTooBig      CS = 26
 	CSErrNoSections  CS = 27

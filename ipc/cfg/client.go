@@ -14,11 +14,6 @@ import (
 // ErrClosed is returned by calls on a closed Client.
 var ErrClosed = errors.New("cfg: client closed")
 
-// ErrOutOfStep is wrapped by the errors of calls made after a request was abandoned (its
-// context ended before the answer came): that answer may still arrive and would be taken
-// for the next one, so the connection is unusable and must be closed.
-var ErrOutOfStep = errors.New("cfg: connection out of step after an abandoned request")
-
 // eventQueue is how many shutdown events wait in Events before the reader stops taking
 // events from the daemon.
 const eventQueue = 16
@@ -42,7 +37,6 @@ type Client struct {
 
 	mu     sync.Mutex
 	closed bool
-	broken error
 }
 
 // Dial connects to the cfg service (corosync_cfg_initialize).
@@ -101,21 +95,13 @@ func (c *Client) readEvents(ctx context.Context) {
 // checking its code: a non-OK code is returned as the error.
 func (c *Client) call(ctx context.Context, req []byte) ([]byte, error) {
 	c.mu.Lock()
-	closed, broken := c.closed, c.broken
+	closed := c.closed
 	c.mu.Unlock()
 	if closed {
 		return nil, ErrClosed
 	}
-	if broken != nil {
-		return nil, broken
-	}
 	res, err := c.conn.Request(ctx, req)
 	if err != nil {
-		if ctx.Err() != nil && !errors.Is(err, ipc.ErrTryAgain) {
-			c.mu.Lock()
-			c.broken = fmt.Errorf("%w (%v)", ErrOutOfStep, err)
-			c.mu.Unlock()
-		}
 		return nil, err
 	}
 	if cs := ipc.ResponseError(res); cs != ipc.CSOk {

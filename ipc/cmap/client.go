@@ -12,11 +12,6 @@ import (
 // ErrClosed is returned by calls on a closed Client.
 var ErrClosed = errors.New("cmap: client closed")
 
-// ErrOutOfStep is wrapped by the errors of calls made after a request was abandoned (its
-// context ended before the answer came): that answer may still arrive and would be taken
-// for the next one, so the connection is unusable and must be closed.
-var ErrOutOfStep = errors.New("cmap: connection out of step after an abandoned request")
-
 // eventQueue is how many notifications wait in Events before the reader stops taking
 // events from the daemon (whose own queue then fills).
 const eventQueue = 64
@@ -32,7 +27,6 @@ type Client struct {
 
 	mu         sync.Mutex
 	closed     bool
-	broken     error
 	tracks     map[uint64]*track // by cookie (track_inst_handle)
 	nextCookie uint64
 }
@@ -103,21 +97,12 @@ func (c *Client) Close() error {
 // code is left for the caller's decoder to report.
 func (c *Client) call(ctx context.Context, req []byte) ([]byte, error) {
 	c.mu.Lock()
-	closed, broken := c.closed, c.broken
+	closed := c.closed
 	c.mu.Unlock()
 	if closed {
 		return nil, ErrClosed
 	}
-	if broken != nil {
-		return nil, broken
-	}
-	res, err := c.conn.Request(ctx, req)
-	if err != nil && ctx.Err() != nil && !errors.Is(err, ipc.ErrTryAgain) {
-		c.mu.Lock()
-		c.broken = fmt.Errorf("%w (%v)", ErrOutOfStep, err)
-		c.mu.Unlock()
-	}
-	return res, err
+	return c.conn.Request(ctx, req)
 }
 
 // status sends a request whose answer is a bare header and returns its code as an error.

@@ -92,6 +92,7 @@ type Instance struct {
 	cmd      *exec.Cmd
 	log      *lockedBuffer
 	waitErr  chan error
+	exited   chan struct{}
 }
 
 // Skip reports why the reference cannot run here, or "" when it can.
@@ -145,7 +146,7 @@ func start(dir string, opts Options) (*Instance, error) {
 		return nil, err
 	}
 	ns := netns.Name
-	inst := &Instance{Netns: netns, ConfPath: filepath.Join(dir, "corosync.conf"), log: &lockedBuffer{}, waitErr: make(chan error, 1)}
+	inst := &Instance{Netns: netns, ConfPath: filepath.Join(dir, "corosync.conf"), log: &lockedBuffer{}, waitErr: make(chan error, 1), exited: make(chan struct{})}
 	fail := func(err error) (*Instance, error) {
 		netns.Close()
 		return nil, err
@@ -168,7 +169,11 @@ exec ` + Binary + ` -f -c "$1"`
 	if err := inst.cmd.Start(); err != nil {
 		return fail(fmt.Errorf("refcorosync: start: %w", err))
 	}
-	go func() { inst.waitErr <- inst.cmd.Wait() }()
+	go func() {
+		err := inst.cmd.Wait()
+		close(inst.exited)
+		inst.waitErr <- err
+	}()
 	if err := inst.waitReady(15 * time.Second); err != nil {
 		inst.Stop()
 		return nil, err
@@ -231,6 +236,10 @@ func (i *Instance) waitReady(limit time.Duration) error {
 	}
 	return fmt.Errorf("refcorosync: corosync not ready after %v:\n%s", limit, i.Log())
 }
+
+// Exited is closed once the corosync process has exited (after a shutdown request, a
+// kill, or Stop).
+func (i *Instance) Exited() <-chan struct{} { return i.exited }
 
 // Log returns what corosync has written to stdout and stderr so far.
 func (i *Instance) Log() string { return i.log.String() }
