@@ -35,25 +35,27 @@ type CS int32
 
 // The cs_error_t values (corotypes.h).
 const (
-	CSOk             CS = 1
-	CSErrLibrary     CS = 2
-	CSErrTimeout     CS = 5
-	CSErrTryAgain    CS = 6
-	CSErrInvalid     CS = 7
-	CSErrNoMemory    CS = 8
-	CSErrBadHandle   CS = 9
-	CSErrBusy        CS = 10
-	CSErrAccess      CS = 11
-	CSErrNotExist    CS = 12
-	CSErrNameTooLong CS = 13
-	CSErrExist       CS = 14
-	CSErrNoSpace     CS = 15
-	CSErrInterrupt   CS = 16
-	CSErrNotSupport  CS = 19
-	CSErrFailedOp    CS = 21
-	CSErrMessage     CS = 22
-	CSErrTooBig      CS = 26
-	CSErrNoSections  CS = 27
+	CSOk              CS = 1
+	CSErrLibrary      CS = 2
+	CSErrTimeout      CS = 5
+	CSErrTryAgain     CS = 6
+	CSErrInvalid      CS = 7
+	CSErrNoMemory     CS = 8
+	CSErrBadHandle    CS = 9
+	CSErrBusy         CS = 10
+	CSErrAccess       CS = 11
+	CSErrNotExist     CS = 12
+	CSErrNameTooLong  CS = 13
+	CSErrExist        CS = 14
+	CSErrNoSpace      CS = 15
+	CSErrInterrupt    CS = 16
+	CSErrNameNotFound CS = 17
+	CSErrNoResources  CS = 18
+	CSErrNotSupport   CS = 19
+	CSErrFailedOp     CS = 21
+	CSErrMessage      CS = 22
+	CSErrTooBig       CS = 26
+	CSErrNoSections   CS = 27
 )
 
 // connectRequest is the decoded handshake request.
