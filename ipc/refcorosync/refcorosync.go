@@ -331,14 +331,21 @@ func ShmNames() map[string]bool {
 	return names
 }
 
-// ShmLeftovers waits up to limit for /dev/shm to hold nothing that before lacked, and
-// returns what is still there (servers clean up asynchronously after a disconnect).
+// ShmLeftovers waits up to limit for /dev/shm to hold no connection directory of this
+// process's clients (qb-<server pid>-<our pid>-...) that before lacked, and returns those
+// still there (servers clean up asynchronously after a disconnect). Other entries are
+// ignored: go test runs packages in parallel, and their servers, clients and corosync's
+// blackbox files come and go meanwhile.
 func ShmLeftovers(before map[string]bool, limit time.Duration) []string {
+	mine := fmt.Sprintf("-%d-", os.Getpid())
 	deadline := time.Now().Add(limit)
 	for {
 		var extra []string
 		for name := range ShmNames() {
-			if !before[name] {
+			if before[name] || !strings.HasPrefix(name, "qb-") {
+				continue
+			}
+			if parts := strings.SplitN(name, "-", 4); len(parts) == 4 && "-"+parts[2]+"-" == mine {
 				extra = append(extra, name)
 			}
 		}
