@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/corosync-go/corosync/ipc"
+	"github.com/corosync-go/corosync/ipc/frame"
 	"github.com/corosync-go/corosync/ipc/mar"
 )
 
@@ -185,68 +186,31 @@ func malformed(what string, err error) error {
 	return fmt.Errorf("%w: %s: %w", ErrMalformed, what, err)
 }
 
-func request(size int) *mar.Encoder {
-	e := mar.NewEncoder(size)
-	e.Zero(reqHdr)
-	return e
-}
+func request(size int) *mar.Encoder { return frame.Request(size, reqHdr) }
 
-func finishRequest(e *mar.Encoder, id int32) []byte {
-	ipc.PutRequestHeader(e.B, id)
-	return e.B
-}
+func finishRequest(e *mar.Encoder, id int32) []byte { return frame.FinishRequest(e, id) }
 
-func response(size int) *mar.Encoder {
-	e := mar.NewEncoder(size)
-	e.Zero(resHdr)
-	return e
-}
+func response(size int) *mar.Encoder { return frame.Response(size) }
 
 func finishResponse(e *mar.Encoder, id int32, cs ipc.CS) []byte {
-	ipc.PutResponseHeader(e.B, id, cs)
-	return e.B
+	return frame.FinishResponse(e, id, cs)
 }
 
-// requestDecoder checks a request's header and minimum length and returns a decoder
-// positioned after the header. Longer requests are accepted: the daemon reads only the
-// fields it knows.
+// requestDecoder checks a request's header and minimum length (frame.RequestBody).
 func requestDecoder(msg []byte, id int32, min int, what string) (*mar.Decoder, error) {
-	h, err := ipc.DecodeRequestHeader(msg)
+	d, err := frame.RequestBody(msg, id, reqHdr, min)
 	if err != nil {
 		return nil, malformed(what, err)
 	}
-	if h.ID != id {
-		return nil, malformed(what, fmt.Errorf("id %d, want %d", h.ID, id))
-	}
-	if len(msg) < min {
-		return nil, malformed(what, fmt.Errorf("%w: %d bytes, want %d", mar.ErrShort, len(msg), min))
-	}
-	d := mar.NewDecoder(msg)
-	d.Skip(reqHdr)
 	return d, nil
 }
 
-// responseDecoder checks a response's or notification's header and minimum length and
-// returns a decoder positioned after the header, and the header's code.
+// responseDecoder checks a response's or event's header and minimum length
+// (frame.ResponseBody).
 func responseDecoder(msg []byte, id int32, min int, what string) (*mar.Decoder, ipc.CS, error) {
-	if len(msg) < resHdr {
-		return nil, 0, malformed(what, fmt.Errorf("%w: %d bytes", mar.ErrShort, len(msg)))
-	}
-	d := mar.NewDecoder(msg)
-	gotID := d.I32()
-	d.Skip(4)
-	size := d.I32()
-	d.Skip(4)
-	cs := ipc.CS(d.I32())
-	d.Skip(4)
-	if gotID != id {
-		return nil, 0, malformed(what, fmt.Errorf("id %d, want %d", gotID, id))
-	}
-	if int(size) != len(msg) {
-		return nil, 0, malformed(what, fmt.Errorf("header size %d, message %d bytes", size, len(msg)))
-	}
-	if len(msg) < min {
-		return nil, 0, malformed(what, fmt.Errorf("%w: %d bytes, want %d", mar.ErrShort, len(msg), min))
+	d, cs, err := frame.ResponseBody(msg, id, min)
+	if err != nil {
+		return nil, 0, malformed(what, err)
 	}
 	return d, cs, nil
 }
