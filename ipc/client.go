@@ -158,7 +158,7 @@ func (c *Client) Request(ctx context.Context, req []byte) ([]byte, error) {
 		}
 		c.owed--
 	}
-	if err := c.send(req); err != nil {
+	if err := c.send(req, 1); err != nil {
 		return nil, err
 	}
 	resp, err := c.receiveResponse(ctx)
@@ -175,15 +175,20 @@ func (c *Client) receiveResponse(ctx context.Context) ([]byte, error) {
 	return c.receive(ctx, c.reqSock, c.buf)
 }
 
-// Send sends a request that gets no response (cpg MCAST).
+// Send sends a request that gets no response (cpg MCAST). It is refused with
+// ErrTryAgain at flow-control levels 1 and 2, as libcpg refuses multicasts (its
+// fc_enable_max is 2 around them): corosync sets 2 while sync runs or the totem queue is
+// critical, and drops a multicast it cannot take since it cannot answer TRY_AGAIN.
 func (c *Client) Send(req []byte) error {
 	binary.LittleEndian.PutUint32(req[8:], uint32(len(req)))
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.send(req)
+	return c.send(req, 2)
 }
 
-func (c *Client) send(req []byte) error {
+// send writes one request unless the flow-control word is between 1 and fcMax (libqb's
+// fc_enable_max: 1 for requests, 2 for cpg multicasts).
+func (c *Client) send(req []byte, fcMax int32) error {
 	if c.closed.Load() {
 		return net.ErrClosed
 	}
@@ -191,7 +196,7 @@ func (c *Client) send(req []byte) error {
 		return ErrDisconnected
 	}
 	if c.shm {
-		if flow := int32(c.reqRing.u32(ringOffUserData).Load()); flow == 1 {
+		if flow := int32(c.reqRing.u32(ringOffUserData).Load()); flow >= 1 && flow <= fcMax {
 			return ErrTryAgain
 		}
 		if err := c.reqRing.write(req); err != nil {
@@ -203,7 +208,7 @@ func (c *Client) send(req []byte) error {
 		_, err := c.setup.Write([]byte{0}) // the doorbell
 		return c.sendError(err)
 	}
-	if atomic.LoadInt32((*int32)(unsafe.Pointer(&c.control[ctlRequestFlow]))) == 1 {
+	if flow := atomic.LoadInt32((*int32)(unsafe.Pointer(&c.control[ctlRequestFlow]))); flow >= 1 && flow <= fcMax {
 		return ErrTryAgain
 	}
 	if _, err := c.reqSock.Write(req); err != nil {
@@ -274,30 +279,44 @@ func (c *Client) receive(ctx context.Context, sock *net.UnixConn, buf []byte) ([
 	if c.gone.Load() {
 		return nil, ErrDisconnected
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		sock.SetReadDeadline(dl)
-	} else {
-		sock.SetReadDeadline(time.Time{})
+	setDeadline := func() {
+		if dl, ok := ctx.Deadline(); ok {
+			sock.SetReadDeadline(dl)
+		} else {
+			sock.SetReadDeadline(time.Time{})
+		}
 	}
+	setDeadline()
 	stop := context.AfterFunc(ctx, func() { sock.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
-	if c.gone.Load() {
-		return nil, ErrDisconnected
-	}
-	n, err := sock.Read(buf)
-	if err != nil {
+	for {
 		if c.gone.Load() {
 			return nil, ErrDisconnected
 		}
-		if ctx.Err() != nil {
+		n, err := sock.Read(buf)
+		if err == nil {
+			if n < ResponseHeaderBytes || int(binary.LittleEndian.Uint32(buf[8:])) != n {
+				return nil, errors.New("ipc: malformed message from the server")
+			}
+			return buf[:n], nil
+		}
+		switch {
+		case c.gone.Load():
+			return nil, ErrDisconnected
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case !errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, err
+		}
+		if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+			// Our deadline, reached a moment before the context's own timer fires.
+			<-ctx.Done()
 			return nil, ctx.Err()
 		}
-		return nil, err
+		// A deadline left by an earlier call's cancellation, whose AfterFunc ran late:
+		// set ours again and read on.
+		setDeadline()
 	}
-	if n < ResponseHeaderBytes || int(binary.LittleEndian.Uint32(buf[8:])) != n {
-		return nil, errors.New("ipc: malformed message from the server")
-	}
-	return buf[:n], nil
 }
 
 // Close disconnects and removes the connection's files, as libqb's clients do.
