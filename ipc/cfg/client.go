@@ -31,9 +31,7 @@ type ShutdownEvent struct {
 // TryShutdown waiting for the tracking clients' answers holds up this client's other calls.
 type Client struct {
 	conn   *ipc.Client
-	events chan ShutdownEvent
-	stop   context.CancelFunc
-	done   chan struct{}
+	events *ipc.EventPump[ShutdownEvent]
 
 	mu     sync.Mutex
 	closed bool
@@ -45,16 +43,14 @@ func Dial(ctx context.Context) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	rctx, stop := context.WithCancel(context.Background())
-	c := &Client{conn: conn, events: make(chan ShutdownEvent, eventQueue), stop: stop, done: make(chan struct{})}
-	go c.readEvents(rctx)
+	c := &Client{conn: conn, events: ipc.StartEvents(conn, eventQueue, decodeEvent)}
 	return c, nil
 }
 
 // Events returns the channel of shutdown requests, which arrive after TrackStart. It is
 // closed when the client is closed or the daemon goes away. Keep reading it while
 // tracking: the daemon drops a client whose event queue overflows.
-func (c *Client) Events() <-chan ShutdownEvent { return c.events }
+func (c *Client) Events() <-chan ShutdownEvent { return c.events.C() }
 
 // Close disconnects. Like corosync_cfg_finalize it sends nothing; a tracking client that
 // leaves counts as agreeing to a pending shutdown. Close is idempotent.
@@ -66,29 +62,17 @@ func (c *Client) Close() error {
 	}
 	c.closed = true
 	c.mu.Unlock()
-	c.stop()
-	<-c.done // the reader must leave the event ring before it is unmapped
+	c.events.Stop()
 	return c.conn.Close()
 }
 
-func (c *Client) readEvents(ctx context.Context) {
-	defer close(c.done)
-	defer close(c.events)
-	for {
-		msg, err := c.conn.Event(ctx)
-		if err != nil {
-			return
-		}
-		ev, err := DecodeTestShutdown(msg)
-		if err != nil {
-			continue // libcfg fails the dispatch on an unknown event; skipping is kinder
-		}
-		select {
-		case c.events <- ShutdownEvent{Flags: ev.Flags, Status: ev.Error}:
-		case <-ctx.Done():
-			return
-		}
+// decodeEvent turns a TEST_SHUTDOWN event into a ShutdownEvent.
+func decodeEvent(_ context.Context, msg []byte) (ShutdownEvent, bool) {
+	ev, err := DecodeTestShutdown(msg)
+	if err != nil {
+		return ShutdownEvent{}, false
 	}
+	return ShutdownEvent{Flags: ev.Flags, Status: ev.Error}, true
 }
 
 // call sends one request and returns its response (valid until the next call) after

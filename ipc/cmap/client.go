@@ -21,9 +21,7 @@ const eventQueue = 64
 type Client struct {
 	conn   *ipc.Client
 	mapID  Map
-	events chan Notification
-	stop   context.CancelFunc
-	done   chan struct{} // closed when the event reader has exited
+	events *ipc.EventPump[Notification]
 
 	mu         sync.Mutex
 	closed     bool
@@ -63,10 +61,8 @@ func DialMap(ctx context.Context, m Map) (*Client, error) {
 }
 
 func newClient(conn *ipc.Client, m Map) *Client {
-	ctx, stop := context.WithCancel(context.Background())
-	c := &Client{conn: conn, mapID: m, events: make(chan Notification, eventQueue), stop: stop,
-		done: make(chan struct{}), tracks: map[uint64]*track{}}
-	go c.readEvents(ctx)
+	c := &Client{conn: conn, mapID: m, tracks: map[uint64]*track{}}
+	c.events = ipc.StartEvents(conn, eventQueue, c.decodeEvent)
 	return c
 }
 
@@ -76,7 +72,7 @@ func (c *Client) Map() Map { return c.mapID }
 // Events returns the channel of tracker notifications. It is closed when the client is
 // closed or the daemon goes away. Keep reading it while trackers exist: the daemon drops
 // a client whose event queue overflows.
-func (c *Client) Events() <-chan Notification { return c.events }
+func (c *Client) Events() <-chan Notification { return c.events.C() }
 
 // Close disconnects. Like cmap_finalize it sends nothing: the daemon forgets the
 // connection's iterators and trackers when it goes. Close is idempotent.
@@ -88,8 +84,7 @@ func (c *Client) Close() error {
 	}
 	c.closed = true
 	c.mu.Unlock()
-	c.stop()
-	<-c.done // the reader must leave the event ring before it is unmapped
+	c.events.Stop()
 	return c.conn.Close()
 }
 
@@ -121,28 +116,16 @@ func (c *Client) status(ctx context.Context, req []byte, resID int32) error {
 	return cs.Err()
 }
 
-// readEvents turns the daemon's events into Notifications until the client is closed or
-// the daemon goes away.
-func (c *Client) readEvents(ctx context.Context) {
-	defer close(c.done)
-	defer close(c.events)
-	for {
-		msg, err := c.conn.Event(ctx)
-		if err != nil {
-			return
-		}
-		n, err := DecodeNotifyCallback(msg)
-		if err != nil {
-			continue // libcmap fails the dispatch on an unknown event; skipping is kinder
-		}
-		h, ok := c.trackHandle(ctx, n.TrackInstHandle)
-		if !ok {
-			continue // a deleted tracker's late event, as libcmap ignores it
-		}
-		select {
-		case c.events <- Notification{TrackHandle: h, Event: n.Event, Key: n.Key, New: n.New, Old: n.Old}:
-		case <-ctx.Done():
-			return
-		}
+// decodeEvent turns a notify callback into a Notification, skipping those of trackers
+// already deleted, as libcmap ignores them.
+func (c *Client) decodeEvent(ctx context.Context, msg []byte) (Notification, bool) {
+	n, err := DecodeNotifyCallback(msg)
+	if err != nil {
+		return Notification{}, false
 	}
+	h, ok := c.trackHandle(ctx, n.TrackInstHandle)
+	if !ok {
+		return Notification{}, false
+	}
+	return Notification{TrackHandle: h, Event: n.Event, Key: n.Key, New: n.New, Old: n.Old}, true
 }

@@ -23,9 +23,7 @@ type Client struct {
 	conn   *ipc.Client
 	typ    Type
 	model  Model
-	events chan Event
-	stop   context.CancelFunc
-	done   chan struct{}
+	events *ipc.EventPump[Event]
 
 	mu     sync.Mutex
 	closed bool
@@ -53,9 +51,7 @@ func DialModel(ctx context.Context, model Model) (*Client, error) {
 		conn.Close()
 		return nil, err
 	}
-	rctx, stop := context.WithCancel(context.Background())
-	c := &Client{conn: conn, typ: typ, model: model, events: make(chan Event, eventQueue), stop: stop, done: make(chan struct{})}
-	go c.readEvents(rctx)
+	c := &Client{conn: conn, typ: typ, model: model, events: ipc.StartEvents(conn, eventQueue, pumpEvent)}
 	return c, nil
 }
 
@@ -94,7 +90,7 @@ func (c *Client) Model() Model { return c.model }
 // Events returns the channel of notifications, which arrive after TrackStart. It is
 // closed when the client is closed or the daemon goes away. Keep reading it while
 // tracking: the daemon drops a client whose event queue overflows.
-func (c *Client) Events() <-chan Event { return c.events }
+func (c *Client) Events() <-chan Event { return c.events.C() }
 
 // Close disconnects. Like quorum_finalize it sends nothing: the daemon forgets the
 // client's tracking when the connection goes. Close is idempotent.
@@ -106,29 +102,14 @@ func (c *Client) Close() error {
 	}
 	c.closed = true
 	c.mu.Unlock()
-	c.stop()
-	<-c.done // the reader must leave the event ring before it is unmapped
+	c.events.Stop()
 	return c.conn.Close()
 }
 
-func (c *Client) readEvents(ctx context.Context) {
-	defer close(c.done)
-	defer close(c.events)
-	for {
-		msg, err := c.conn.Event(ctx)
-		if err != nil {
-			return
-		}
-		ev, err := decodeEvent(msg)
-		if err != nil {
-			continue // libquorum fails the dispatch on an unknown event; skipping is kinder
-		}
-		select {
-		case c.events <- ev:
-		case <-ctx.Done():
-			return
-		}
-	}
+// pumpEvent decodes one notification for the event pump.
+func pumpEvent(_ context.Context, msg []byte) (Event, bool) {
+	ev, err := decodeEvent(msg)
+	return ev, err == nil
 }
 
 // decodeEvent decodes any of the three notifications; a V0 one becomes a Quorum.

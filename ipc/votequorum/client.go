@@ -23,9 +23,7 @@ const eventQueue = 64
 // calls.
 type Client struct {
 	conn   *ipc.Client
-	events chan Event
-	stop   context.CancelFunc
-	done   chan struct{}
+	events *ipc.EventPump[Event]
 
 	mu     sync.Mutex
 	closed bool
@@ -37,16 +35,14 @@ func Dial(ctx context.Context) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	rctx, stop := context.WithCancel(context.Background())
-	c := &Client{conn: conn, events: make(chan Event, eventQueue), stop: stop, done: make(chan struct{})}
-	go c.readEvents(rctx)
+	c := &Client{conn: conn, events: ipc.StartEvents(conn, eventQueue, pumpEvent)}
 	return c, nil
 }
 
 // Events returns the channel of notifications, which arrive after TrackStart. It is
 // closed when the client is closed or the daemon goes away. Keep reading it while
 // tracking: the daemon drops a client whose event queue overflows.
-func (c *Client) Events() <-chan Event { return c.events }
+func (c *Client) Events() <-chan Event { return c.events.C() }
 
 // Close disconnects. Like votequorum_finalize it sends nothing: the daemon forgets the
 // client's tracking when the connection goes (a quorum device it registered stays
@@ -59,29 +55,14 @@ func (c *Client) Close() error {
 	}
 	c.closed = true
 	c.mu.Unlock()
-	c.stop()
-	<-c.done // the reader must leave the event ring before it is unmapped
+	c.events.Stop()
 	return c.conn.Close()
 }
 
-func (c *Client) readEvents(ctx context.Context) {
-	defer close(c.done)
-	defer close(c.events)
-	for {
-		msg, err := c.conn.Event(ctx)
-		if err != nil {
-			return
-		}
-		ev, err := decodeEvent(msg)
-		if err != nil {
-			continue // libvotequorum fails the dispatch on an unknown event; skipping is kinder
-		}
-		select {
-		case c.events <- ev:
-		case <-ctx.Done():
-			return
-		}
-	}
+// pumpEvent decodes one notification for the event pump.
+func pumpEvent(_ context.Context, msg []byte) (Event, bool) {
+	ev, err := decodeEvent(msg)
+	return ev, err == nil
 }
 
 // decodeEvent decodes any of the three notifications.
