@@ -54,7 +54,7 @@ func FuzzParseBytes(f *testing.F) {
 			if e.Line < 1 || e.Line > lines {
 				t.Fatalf("%q set on line %d of %d", e.Key, e.Line, lines)
 			}
-			if e.Value.ICMAP().Type != e.Value.Type {
+			if e.Value.ICMAP().Type() != e.Value.Type {
 				t.Fatalf("%q: value %#v does not convert", e.Key, e.Value)
 			}
 		}

@@ -3,28 +3,30 @@ package config
 import (
 	"fmt"
 
+	"github.com/corosync-go/corosync/ipc/cmap"
 	"github.com/corosync-go/corosync/l4_services/icmap"
 )
 
 // Type is a cmap value type, numbered as cmap numbers them (CMAP_VALUETYPE_*); it is the
-// icmap package's type, so values move into the daemon's map without translation.
-type Type = icmap.Type
+// cmap package's type, which the daemon's map (icmap) stores, so values move into it
+// without translation.
+type Type = cmap.Type
 
 // The cmap value types. The parser produces only Uint8, Uint16, Uint32, Int32, Uint64 and
 // String, as coroparse.c does.
 const (
-	Int8   = icmap.Int8
-	Uint8  = icmap.Uint8
-	Int16  = icmap.Int16
-	Uint16 = icmap.Uint16
-	Int32  = icmap.Int32
-	Uint32 = icmap.Uint32
-	Int64  = icmap.Int64
-	Uint64 = icmap.Uint64
-	Float  = icmap.Float
-	Double = icmap.Double
-	String = icmap.String
-	Binary = icmap.Binary
+	Int8   = cmap.TypeInt8
+	Uint8  = cmap.TypeUint8
+	Int16  = cmap.TypeInt16
+	Uint16 = cmap.TypeUint16
+	Int32  = cmap.TypeInt32
+	Uint32 = cmap.TypeUint32
+	Int64  = cmap.TypeInt64
+	Uint64 = cmap.TypeUint64
+	Float  = cmap.TypeFloat
+	Double = cmap.TypeDouble
+	String = cmap.TypeString
+	Binary = cmap.TypeBinary
 )
 
 // Value is a typed configuration value. V holds the Go value of the type: uint8 for Uint8,
@@ -58,23 +60,24 @@ func Str(s string) Value { return Value{String, s} }
 func (v Value) ICMAP() icmap.Value {
 	switch x := v.V.(type) {
 	case uint8:
-		return icmap.U8(x)
+		return cmap.Uint8(x)
 	case uint16:
-		return icmap.U16(x)
+		return cmap.Uint16(x)
 	case uint32:
-		return icmap.U32(x)
+		return cmap.Uint32(x)
 	case int32:
-		return icmap.I32(x)
+		return cmap.Int32(x)
 	case uint64:
-		return icmap.U64(x)
+		return cmap.Uint64(x)
 	case string:
-		return icmap.Str(x)
+		return cmap.String(x)
 	}
-	return icmap.Value{Type: v.Type, Data: make([]byte, v.Type.FixedSize())}
+	z, _ := cmap.NewValue(v.Type, make([]byte, v.Type.Size()))
+	return z
 }
 
 // Text is the value as corosync-cmapctl prints it after "= ".
-func (v Value) Text() string { return v.ICMAP().Text() }
+func (v Value) Text() string { return v.ICMAP().String() }
 
 // String formats v as corosync-cmapctl's "(type) = value" tail.
 func (v Value) String() string { return fmt.Sprintf("(%s) = %s", v.Type, v.Text()) }

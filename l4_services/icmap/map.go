@@ -8,12 +8,14 @@
 package icmap
 
 import (
+	"bytes"
 	"encoding/binary"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/corosync-go/corosync/ipc"
+	"github.com/corosync-go/corosync/ipc/cmap"
 )
 
 // Key name limits (ICMAP_KEYNAME_MINLEN/MAXLEN).
@@ -94,28 +96,33 @@ func ValidKey(name string) bool {
 // normalize checks a value as icmap_check_value_len does and returns what would be
 // stored: strings end at their first NUL and keep one NUL.
 func normalize(v Value) (Value, error) {
-	if !v.Type.Valid() || len(v.Data) > MaxValueBytes {
+	data := v.Bytes()
+	if len(data) > MaxValueBytes {
 		return Value{}, ipc.CSErrInvalid
 	}
-	switch v.Type {
-	case String:
-		n := len(v.Data)
-		for i, c := range v.Data {
-			if c == 0 {
-				n = i
-				break
-			}
+	if v.Type() == cmap.TypeString {
+		if i := bytes.IndexByte(data, 0); i >= 0 {
+			data = data[:i+1]
 		}
-		s := make([]byte, n+1)
-		copy(s, v.Data[:n])
-		return Value{String, s}, nil
-	case Binary:
-		return v.Clone(), nil
 	}
-	if len(v.Data) != v.Type.FixedSize() {
+	n, err := cmap.NewValue(v.Type(), data)
+	if err != nil {
 		return Value{}, ipc.CSErrInvalid
 	}
-	return v.Clone(), nil
+	return n, nil
+}
+
+// widen reads an integer value as uint64 (two's complement for signed types).
+func widen(v Value) (uint64, bool) {
+	t, b := v.Type(), v.Bytes()
+	if t < cmap.TypeInt8 || t > cmap.TypeUint64 || len(b) != t.Size() {
+		return 0, false
+	}
+	var u uint64
+	for i := len(b) - 1; i >= 0; i-- {
+		u = u<<8 | uint64(b[i])
+	}
+	return u, true
 }
 
 type note struct {
@@ -133,7 +140,7 @@ func (m *Map) notesFor(ev Event, key string, nv, ov Value) []note {
 			continue
 		}
 		if t.key == key || t.flags&Prefix != 0 && strings.HasPrefix(key, t.key) {
-			notes = append(notes, note{t.fn, ev, key, nv.Clone(), ov.Clone()})
+			notes = append(notes, note{t.fn, ev, key, nv, ov})
 		}
 	}
 	return notes
@@ -162,7 +169,7 @@ func (m *Map) unlockAndNotify(notes []note) {
 	m.turnMu.Unlock()
 }
 
-// Get returns a copy of the value of key.
+// Get returns the value of key (Values are immutable, so it shares nothing writable).
 func (m *Map) Get(key string) (Value, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -170,7 +177,7 @@ func (m *Map) Get(key string) (Value, error) {
 	if !ok {
 		return Value{}, ipc.CSErrNotExist
 	}
-	return v.Clone(), nil
+	return v, nil
 }
 
 // Set stores v under key. Setting the value a key already has changes nothing and
@@ -222,23 +229,15 @@ func (m *Map) Adjust(key string, step int32) error {
 		m.mu.Unlock()
 		return ipc.CSErrNotExist
 	}
-	u, isInt := old.Uint()
+	u, isInt := widen(old)
 	if !isInt {
 		m.mu.Unlock()
 		return ipc.CSErrInvalid
 	}
 	u += uint64(int64(step))
-	nv := Value{old.Type, make([]byte, old.Type.FixedSize())}
-	switch len(nv.Data) {
-	case 1:
-		nv.Data[0] = byte(u)
-	case 2:
-		binary.LittleEndian.PutUint16(nv.Data, uint16(u))
-	case 4:
-		binary.LittleEndian.PutUint32(nv.Data, uint32(u))
-	case 8:
-		binary.LittleEndian.PutUint64(nv.Data, u)
-	}
+	le := make([]byte, 8)
+	binary.LittleEndian.PutUint64(le, u)
+	nv, _ := cmap.NewValue(old.Type(), le[:old.Type().Size()]) // the low bytes: C's wrap-around
 	if nv.Equal(old) {
 		m.mu.Unlock()
 		return nil
@@ -262,7 +261,7 @@ func (m *Map) Keys(prefix string) []KeyInfo {
 	out := make([]KeyInfo, 0, 16)
 	for k, v := range m.values {
 		if strings.HasPrefix(k, prefix) {
-			out = append(out, KeyInfo{k, v.Type, len(v.Data)})
+			out = append(out, KeyInfo{k, v.Type(), v.Len()})
 		}
 	}
 	m.mu.RUnlock()

@@ -1,6 +1,7 @@
 package icmap
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/corosync-go/corosync/ipc"
+	"github.com/corosync-go/corosync/ipc/cmap"
 )
 
 func TestValidKey(t *testing.T) {
@@ -26,41 +28,39 @@ func TestSetGetDelete(t *testing.T) {
 	if _, err := m.Get("totem.token"); !errors.Is(err, ipc.CSErrNotExist) {
 		t.Fatalf("get of a missing key: %v", err)
 	}
-	if err := m.Set("totem.token", U32(3000)); err != nil {
+	if err := m.Set("totem.token", cmap.Uint32(3000)); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := m.Get("totem.token"); !v.Equal(U32(3000)) || v.Text() != "3000" {
+	if v, _ := m.Get("totem.token"); !v.Equal(cmap.Uint32(3000)) || v.String() != "3000" {
 		t.Fatalf("got %+v", v)
 	}
 	// Strings keep one NUL and stop at the first.
-	m.Set("totem.cluster_name", Value{String, []byte("abc\x00def")})
-	if v, _ := m.Get("totem.cluster_name"); string(v.Data) != "abc\x00" || v.Text() != "abc" {
-		t.Fatalf("string stored as %q", v.Data)
+	m.Set("totem.cluster_name", raw(cmap.TypeString, []byte("abc\x00def")))
+	if v, _ := m.Get("totem.cluster_name"); string(v.Bytes()) != "abc\x00" || v.String() != "abc" {
+		t.Fatalf("string stored as %q", v.Bytes())
 	}
 	for _, c := range []struct {
 		key  string
 		v    Value
 		want error
 	}{
-		{"x", U8(1), ipc.CSErrNameTooLong},
-		{"bad key", U8(1), ipc.CSErrNameTooLong},
-		{"fine.key", Value{Uint32, []byte{1, 2}}, ipc.CSErrInvalid},
-		{"fine.key", Value{Type(13), nil}, ipc.CSErrInvalid},
-		{"fine.key", Bin(make([]byte, MaxValueBytes+1)), ipc.CSErrInvalid},
-		{"fine.key", Bin(make([]byte, MaxValueBytes)), nil},
+		{"x", cmap.Uint8(1), ipc.CSErrNameTooLong},
+		{"bad key", cmap.Uint8(1), ipc.CSErrNameTooLong},
+		{"fine.key", raw(cmap.TypeUint32, []byte{1, 2}), ipc.CSErrInvalid},
+		{"fine.key", raw(13, []byte{1}), ipc.CSErrInvalid},
+		{"fine.key", cmap.Binary(make([]byte, MaxValueBytes+1)), ipc.CSErrInvalid},
+		{"fine.key", cmap.Binary(make([]byte, MaxValueBytes)), nil},
 	} {
 		if err := m.Set(c.key, c.v); !errors.Is(err, c.want) && err != c.want {
-			t.Errorf("Set(%q, %v) = %v, want %v", c.key, c.v.Type, err, c.want)
+			t.Errorf("Set(%q, %v) = %v, want %v", c.key, c.v.Type(), err, c.want)
 		}
 	}
-	// The value a caller passed is copied, and so is what Get returns.
+	// The bytes a caller passed are copied.
 	b := []byte{1, 2, 3}
-	m.Set("bin.key", Value{Binary, b})
+	m.Set("bin.key", raw(cmap.TypeBinary, b))
 	b[0] = 9
-	got, _ := m.Get("bin.key")
-	got.Data[1] = 9
-	if again, _ := m.Get("bin.key"); again.Data[0] != 1 || again.Data[1] != 2 {
-		t.Fatal("the map shares memory with its callers")
+	if again, _ := m.Get("bin.key"); again.Bytes()[0] != 1 {
+		t.Fatal("the map shares memory with its caller")
 	}
 	if err := m.Delete("bin.key"); err != nil {
 		t.Fatal(err)
@@ -72,16 +72,16 @@ func TestSetGetDelete(t *testing.T) {
 
 func TestAdjustWrapsLikeC(t *testing.T) {
 	m := New()
-	m.Set("u8.key", U8(255))
-	m.Set("i16.key", I16(-1))
-	m.Set("u64.key", U64(0))
-	m.Set("str.key", Str("x"))
+	m.Set("u8.key", cmap.Uint8(255))
+	m.Set("i16.key", cmap.Int16(-1))
+	m.Set("u64.key", cmap.Uint64(0))
+	m.Set("str.key", cmap.String("x"))
 	m.Adjust("u8.key", 1)
 	m.Adjust("i16.key", 2)
 	m.Adjust("u64.key", -1)
 	for key, want := range map[string]string{"u8.key": "0", "i16.key": "1", "u64.key": "18446744073709551615"} {
-		if v, _ := m.Get(key); v.Text() != want {
-			t.Errorf("%s = %s, want %s", key, v.Text(), want)
+		if v, _ := m.Get(key); v.String() != want {
+			t.Errorf("%s = %s, want %s", key, v.String(), want)
 		}
 	}
 	if err := m.Adjust("str.key", 1); !errors.Is(err, ipc.CSErrInvalid) {
@@ -95,7 +95,7 @@ func TestAdjustWrapsLikeC(t *testing.T) {
 func TestKeysSortedByPrefix(t *testing.T) {
 	m := New()
 	for _, k := range []string{"totem.token", "nodelist.node.1.nodeid", "nodelist.node.0.nodeid", "totem.consensus", "totemx.a"} {
-		m.Set(k, U32(1))
+		m.Set(k, cmap.Uint32(1))
 	}
 	var got []string
 	for _, ki := range m.Keys("totem.") {
@@ -104,7 +104,7 @@ func TestKeysSortedByPrefix(t *testing.T) {
 	if strings.Join(got, " ") != "totem.consensus totem.token" {
 		t.Fatalf("Keys(totem.) = %v", got)
 	}
-	if all := m.Keys(""); len(all) != 5 || all[0].Key != "nodelist.node.0.nodeid" || all[0].Type != Uint32 || all[0].Bytes != 4 {
+	if all := m.Keys(""); len(all) != 5 || all[0].Key != "nodelist.node.0.nodeid" || all[0].Type != cmap.TypeUint32 || all[0].Bytes != 4 {
 		t.Fatalf("Keys() = %+v", all)
 	}
 }
@@ -117,7 +117,7 @@ type recorder struct {
 func (r *recorder) fn(ev Event, key string, nv, ov Value) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.got = append(r.got, fmt.Sprintf("%d %s %s->%s", ev, key, ov.Text(), nv.Text()))
+	r.got = append(r.got, fmt.Sprintf("%d %s %s->%s", ev, key, ov.String(), nv.String()))
 }
 
 func (r *recorder) take() string {
@@ -137,11 +137,11 @@ func TestTracking(t *testing.T) {
 	if _, err := m.Track("x.y", 16, exact.fn); !errors.Is(err, ipc.CSErrInvalid) {
 		t.Fatalf("unknown track flag accepted: %v", err)
 	}
-	m.Set("test.a", U8(1))
-	m.Set("test.a", U8(1)) // no change: no notification
-	m.Set("test.a", U8(2))
-	m.Set("test.b", Str("x"))
-	m.Set("other.c", U8(1))
+	m.Set("test.a", cmap.Uint8(1))
+	m.Set("test.a", cmap.Uint8(1)) // no change: no notification
+	m.Set("test.a", cmap.Uint8(2))
+	m.Set("test.b", cmap.String("x"))
+	m.Set("other.c", cmap.Uint8(1))
 	m.Delete("test.a")
 	if got, want := exact.take(), "4 test.a ->1; 2 test.a 1->2; 1 test.a 2->"; got != want {
 		t.Errorf("exact tracker: %q, want %q", got, want)
@@ -155,7 +155,7 @@ func TestTracking(t *testing.T) {
 	if err := m.Untrack(he); err != nil {
 		t.Fatal(err)
 	}
-	m.Set("test.a", U8(3))
+	m.Set("test.a", cmap.Uint8(3))
 	if got := exact.take(); got != "" {
 		t.Errorf("untracked tracker still called: %q", got)
 	}
@@ -168,12 +168,12 @@ func TestTracking(t *testing.T) {
 // each change's old value equal to the previous change's new value.
 func TestNotificationsInChangeOrder(t *testing.T) {
 	m := New()
-	m.Set("order.key", U32(0))
+	m.Set("order.key", cmap.Uint32(0))
 	var mu sync.Mutex
 	var chain []string
 	m.Track("order.key", Modify, func(ev Event, key string, nv, ov Value) {
 		mu.Lock()
-		chain = append(chain, ov.Text()+">"+nv.Text())
+		chain = append(chain, ov.String()+">"+nv.String())
 		mu.Unlock()
 		m.Get(key) // reading from a callback is allowed
 	})
@@ -215,10 +215,21 @@ func TestReadOnly(t *testing.T) {
 	}
 }
 
-func TestBinaryText(t *testing.T) {
-	if got := Bin([]byte{'a', '\\', 0, 0x80, 0x7f}).Text(); got != `a\\\x00\xFFFFFF80\x7F` {
-		t.Fatalf("binary printed as %q", got)
+// raw builds a value as the cmap engine receives it: decoded from a SET request, with
+// whatever type and bytes the client sent.
+func raw(t Type, data []byte) Value {
+	msg := make([]byte, 296+len(data))
+	ipc.PutRequestHeader(msg, cmap.ReqSet)
+	binary.LittleEndian.PutUint16(msg[16:], 3)
+	copy(msg[24:], "raw")
+	binary.LittleEndian.PutUint64(msg[280:], uint64(len(data)))
+	msg[288] = byte(t)
+	copy(msg[296:], data)
+	r, err := cmap.DecodeSetRequest(msg)
+	if err != nil {
+		panic(err)
 	}
+	return r.Value
 }
 
 func FuzzSet(f *testing.F) {
@@ -226,7 +237,7 @@ func FuzzSet(f *testing.F) {
 	f.Add("a.string", uint8(11), []byte("abc\x00"))
 	f.Fuzz(func(t *testing.T, key string, typ uint8, data []byte) {
 		m := New()
-		err := m.Set(key, Value{Type(typ), data})
+		err := m.Set(key, raw(Type(typ), data))
 		v, gerr := m.Get(key)
 		if err != nil {
 			if gerr == nil {
@@ -234,15 +245,15 @@ func FuzzSet(f *testing.F) {
 			}
 			return
 		}
-		if gerr != nil || v.Type != Type(typ) {
+		b := v.Bytes()
+		if gerr != nil || v.Type() != Type(typ) {
 			t.Fatalf("stored value unreadable: %v", gerr)
 		}
-		if n := Type(typ).FixedSize(); n > 0 && len(v.Data) != n {
-			t.Fatalf("fixed-size value stored with %d bytes", len(v.Data))
+		if n := Type(typ).Size(); n > 0 && len(b) != n {
+			t.Fatalf("fixed-size value stored with %d bytes", len(b))
 		}
-		if Type(typ) == String && (len(v.Data) == 0 || v.Data[len(v.Data)-1] != 0 || strings.IndexByte(string(v.Data), 0) != len(v.Data)-1) {
-			t.Fatalf("string stored as %q", v.Data)
+		if Type(typ) == cmap.TypeString && (len(b) == 0 || strings.IndexByte(string(b), 0) != len(b)-1) {
+			t.Fatalf("string stored as %q", b)
 		}
-		_ = v.Text()
 	})
 }
