@@ -2,6 +2,7 @@ package cfg
 
 import (
 	"fmt"
+	"github.com/corosync-go/corosync/ipc/frame"
 
 	"github.com/corosync-go/corosync/ipc"
 	"github.com/corosync-go/corosync/ipc/mar"
@@ -95,10 +96,10 @@ type NodeStatusResponse struct {
 // Encode returns the response's bytes.
 func (r NodeStatusResponse) Encode() ([]byte, error) {
 	if r.Status == nil {
-		e := response(NodeStatusShortBytes)
+		e := frame.Response(NodeStatusShortBytes)
 		e.U32(r.Version)
 		e.Zero(4)
-		return finishResponse(e, ResNodeStatusGet, r.Error), nil
+		return frame.FinishResponse(e, ResNodeStatusGet, r.Error), nil
 	}
 	for _, l := range r.Status.Links {
 		if err := checkCString("link source address", l.SrcAddr, HostBytes); err != nil {
@@ -108,10 +109,10 @@ func (r NodeStatusResponse) Encode() ([]byte, error) {
 			return nil, err
 		}
 	}
-	e := response(NodeStatusResponseBytes)
+	e := frame.Response(NodeStatusResponseBytes)
 	e.U32(r.Version)
 	putNodeStatus(e, *r.Status)
-	return finishResponse(e, ResNodeStatusGet, r.Error), nil
+	return frame.FinishResponse(e, ResNodeStatusGet, r.Error), nil
 }
 
 // DecodeNodeStatusResponse decodes a NODESTATUSGET answer of either size.

@@ -2,6 +2,7 @@ package cfg
 
 import (
 	"fmt"
+	"github.com/corosync-go/corosync/ipc/frame"
 	"strings"
 
 	"github.com/corosync-go/corosync/ipc"
@@ -11,7 +12,7 @@ import (
 // RINGREENABLE, LOCAL_GET, RELOAD_CONFIG, REOPEN_LOG_FILES and TRACKSTOP (libcfg sends
 // exactly the 16-byte header for each).
 func EncodeHeaderRequest(id int32) []byte {
-	return finishRequest(request(HeaderRequestBytes), id)
+	return frame.FinishRequest(frame.Request(HeaderRequestBytes, reqHdr), id)
 }
 
 // DecodeHeaderRequest checks a request that is only a header.
@@ -35,13 +36,13 @@ func (r KillNodeRequest) Encode() ([]byte, error) {
 	if strings.IndexByte(r.Reason, 0) >= 0 {
 		return nil, fmt.Errorf("cfg: kill reason holds a NUL: %w", ipc.CSErrInvalid)
 	}
-	e := request(KillNodeRequestBytes)
+	e := frame.Request(KillNodeRequestBytes, reqHdr)
 	e.U32(r.NodeID)
 	e.Zero(4)
 	e.U16(uint16(len(r.Reason) + 1))
 	putCString(e, r.Reason, csNameValue)
 	e.Zero(KillNodeRequestBytes - len(e.B))
-	return finishRequest(e, ReqKillNode), nil
+	return frame.FinishRequest(e, ReqKillNode), nil
 }
 
 // DecodeKillNodeRequest decodes a KILLNODE request. The daemon uses the reason as a C
@@ -108,10 +109,10 @@ func DecodeGetNodeAddrsRequest(msg []byte) (GetNodeAddrsRequest, error) {
 }
 
 func wordRequest(id int32, v uint32) []byte {
-	e := request(WordRequestBytes)
+	e := frame.Request(WordRequestBytes, reqHdr)
 	e.U32(v)
 	e.Zero(4)
-	return finishRequest(e, id)
+	return frame.FinishRequest(e, id)
 }
 
 func decodeWordRequest(msg []byte, id int32, what string) (uint32, error) {
@@ -131,10 +132,10 @@ type TrackStartRequest struct {
 
 // Encode returns the request's bytes.
 func (r TrackStartRequest) Encode() []byte {
-	e := request(WordRequestBytes)
+	e := frame.Request(WordRequestBytes, reqHdr)
 	e.U8(r.Flags)
 	e.Zero(7)
-	return finishRequest(e, ReqTrackStart)
+	return frame.FinishRequest(e, ReqTrackStart)
 }
 
 // DecodeTrackStartRequest decodes a TRACKSTART request.
@@ -156,12 +157,12 @@ type NodeStatusGetRequest struct {
 
 // Encode returns the request's bytes.
 func (r NodeStatusGetRequest) Encode() []byte {
-	e := request(NodeStatusRequestBytes)
+	e := frame.Request(NodeStatusRequestBytes, reqHdr)
 	e.U32(r.NodeID)
 	e.Zero(4)
 	e.U32(r.Version)
 	e.Zero(4)
-	return finishRequest(e, ReqNodeStatusGet)
+	return frame.FinishRequest(e, ReqNodeStatusGet)
 }
 
 // DecodeNodeStatusGetRequest decodes a NODESTATUSGET request.

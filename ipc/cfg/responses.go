@@ -2,6 +2,7 @@ package cfg
 
 import (
 	"fmt"
+	"github.com/corosync-go/corosync/ipc/frame"
 
 	"github.com/corosync-go/corosync/ipc"
 )
@@ -10,7 +11,7 @@ import (
 // RINGREENABLE, KILLNODE, TRYSHUTDOWN, REPLYTOSHUTDOWN, TRACKSTART (ResStateTrackStart),
 // TRACKSTOP (ResStateTrackStop), RELOAD_CONFIG and REOPEN_LOG_FILES.
 func EncodeStatusResponse(id int32, cs ipc.CS) []byte {
-	return finishResponse(response(StatusResponseBytes), id, cs)
+	return frame.FinishResponse(frame.Response(StatusResponseBytes), id, cs)
 }
 
 // DecodeStatusResponse decodes a bare response with the given id and returns its code.
@@ -47,7 +48,7 @@ func (r RingStatusResponse) Encode() ([]byte, error) {
 			return nil, err
 		}
 	}
-	e := response(RingStatusResponseBytes)
+	e := frame.Response(RingStatusResponseBytes)
 	e.U32(uint32(len(r.Interfaces)))
 	e.Zero(4)
 	for n := range MaxInterfaces {
@@ -64,7 +65,7 @@ func (r RingStatusResponse) Encode() ([]byte, error) {
 		}
 		putCString(e, s, InterfaceStatusBytes)
 	}
-	return finishResponse(e, ResRingStatusGet, r.Error), nil
+	return frame.FinishResponse(e, ResRingStatusGet, r.Error), nil
 }
 
 // DecodeRingStatusResponse decodes a RINGSTATUSGET answer.
@@ -111,14 +112,14 @@ type NodeAddrsResponse struct {
 // Encode returns the response's bytes.
 func (r NodeAddrsResponse) Encode() []byte {
 	slots := max(r.Slots, len(r.Addrs))
-	e := response(NodeAddrsResponseBytes + slots*AddrBytes)
+	e := frame.Response(NodeAddrsResponseBytes + slots*AddrBytes)
 	e.U32(r.Family)
 	e.U32(uint32(len(r.Addrs)))
 	for _, a := range r.Addrs {
 		e.Bytes(a[:])
 	}
 	e.Zero((slots - len(r.Addrs)) * AddrBytes)
-	return finishResponse(e, ResGetNodeAddrs, r.Error)
+	return frame.FinishResponse(e, ResGetNodeAddrs, r.Error)
 }
 
 // DecodeNodeAddrsResponse decodes a GET_NODE_ADDRS answer; the count must not claim more
@@ -159,10 +160,10 @@ type LocalGetResponse struct {
 
 // Encode returns the response's bytes.
 func (r LocalGetResponse) Encode() []byte {
-	e := response(LocalGetResponseBytes)
+	e := frame.Response(LocalGetResponseBytes)
 	e.U32(r.NodeID)
 	e.Zero(4)
-	return finishResponse(e, ResLocalGet, r.Error)
+	return frame.FinishResponse(e, ResLocalGet, r.Error)
 }
 
 // DecodeLocalGetResponse decodes a LOCAL_GET answer.
@@ -186,10 +187,10 @@ type TestShutdown struct {
 
 // Encode returns the event's bytes.
 func (t TestShutdown) Encode() []byte {
-	e := response(TestShutdownBytes)
+	e := frame.Response(TestShutdownBytes)
 	e.U32(uint32(t.Flags))
 	e.Zero(4)
-	return finishResponse(e, ResTestShutdown, t.Error)
+	return frame.FinishResponse(e, ResTestShutdown, t.Error)
 }
 
 // DecodeTestShutdown decodes a TESTSHUTDOWN event.

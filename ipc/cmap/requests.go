@@ -2,6 +2,7 @@ package cmap
 
 import (
 	"fmt"
+	"github.com/corosync-go/corosync/ipc/frame"
 
 	"github.com/corosync-go/corosync/ipc/mar"
 )
@@ -69,13 +70,13 @@ func (r SetRequest) Encode() ([]byte, error) {
 	if err := checkKey(r.Key); err != nil {
 		return nil, err
 	}
-	e := request(SetRequestBytes + len(r.Value.data))
+	e := frame.Request(SetRequestBytes+len(r.Value.data), reqHdr)
 	putName(e, r.Key)
 	e.U64(uint64(len(r.Value.data)))
 	e.U8(uint8(r.Value.typ))
 	e.Zero(7)
 	e.Bytes(r.Value.data)
-	return finishRequest(e, ReqSet), nil
+	return frame.FinishRequest(e, ReqSet), nil
 }
 
 // DecodeSetRequest decodes a SET request; the value must be wholly in the message.
@@ -133,9 +134,9 @@ func keyRequest(id int32, key string) ([]byte, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	e := request(KeyRequestBytes)
+	e := frame.Request(KeyRequestBytes, reqHdr)
 	putName(e, key)
-	return finishRequest(e, id), nil
+	return frame.FinishRequest(e, id), nil
 }
 
 func decodeKeyRequest(msg []byte, id int32, what string) (string, error) {
@@ -160,10 +161,10 @@ func (r GetRequest) Encode() ([]byte, error) {
 	if err := checkKey(r.Key); err != nil {
 		return nil, err
 	}
-	e := request(GetRequestBytes)
+	e := frame.Request(GetRequestBytes, reqHdr)
 	putName(e, r.Key)
 	e.U64(r.ValueLen)
-	return finishRequest(e, ReqGet), nil
+	return frame.FinishRequest(e, ReqGet), nil
 }
 
 // DecodeGetRequest decodes a GET request.
@@ -189,11 +190,11 @@ func (r AdjustIntRequest) Encode() ([]byte, error) {
 	if err := checkKey(r.Key); err != nil {
 		return nil, err
 	}
-	e := request(AdjustRequestBytes)
+	e := frame.Request(AdjustRequestBytes, reqHdr)
 	putName(e, r.Key)
 	e.I32(r.Step)
 	e.Zero(4)
-	return finishRequest(e, ReqAdjustInt), nil
+	return frame.FinishRequest(e, ReqAdjustInt), nil
 }
 
 // DecodeAdjustIntRequest decodes an ADJUST_INT request.
@@ -251,9 +252,9 @@ func DecodeTrackDeleteRequest(msg []byte) (TrackDeleteRequest, error) {
 }
 
 func handleRequest(id int32, h uint64) []byte {
-	e := request(HandleRequestBytes)
+	e := frame.Request(HandleRequestBytes, reqHdr)
 	e.U64(h)
-	return finishRequest(e, id)
+	return frame.FinishRequest(e, id)
 }
 
 func decodeHandleRequest(msg []byte, id int32, what string) (uint64, error) {
@@ -279,12 +280,12 @@ func (r TrackAddRequest) Encode() ([]byte, error) {
 	if err := checkKey(r.Key); err != nil {
 		return nil, err
 	}
-	e := request(TrackAddRequestBytes)
+	e := frame.Request(TrackAddRequestBytes, reqHdr)
 	putName(e, r.Key)
 	e.I32(int32(r.TrackType))
 	e.Zero(4)
 	e.U64(r.TrackInstHandle)
-	return finishRequest(e, ReqTrackAdd), nil
+	return frame.FinishRequest(e, ReqTrackAdd), nil
 }
 
 // DecodeTrackAddRequest decodes a TRACK_ADD request.
@@ -310,10 +311,10 @@ type SetCurrentMapRequest struct {
 
 // Encode returns the request's bytes.
 func (r SetCurrentMapRequest) Encode() []byte {
-	e := request(SetMapRequestBytes)
+	e := frame.Request(SetMapRequestBytes, reqHdr)
 	e.I32(int32(r.Map))
 	e.Zero(4)
-	return finishRequest(e, ReqSetCurrentMap)
+	return frame.FinishRequest(e, ReqSetCurrentMap)
 }
 
 // DecodeSetCurrentMapRequest decodes a SET_CURRENT_MAP request.

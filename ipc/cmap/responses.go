@@ -2,6 +2,7 @@ package cmap
 
 import (
 	"fmt"
+	"github.com/corosync-go/corosync/ipc/frame"
 
 	"github.com/corosync-go/corosync/ipc"
 	"github.com/corosync-go/corosync/ipc/mar"
@@ -11,7 +12,7 @@ import (
 // ADJUST_INT, ITER_FINALIZE (id ResSet ... ResIterFinalize) and SET_CURRENT_MAP
 // (ResSetCurrentMap).
 func EncodeStatusResponse(id int32, cs ipc.CS) []byte {
-	return finishResponse(response(StatusResponseBytes), id, cs)
+	return frame.FinishResponse(frame.Response(StatusResponseBytes), id, cs)
 }
 
 // DecodeStatusResponse decodes a bare response with the given id and returns its code.
@@ -37,12 +38,12 @@ func (r GetResponse) Value() Value { return rawValue(r.Type, r.Data) }
 // Encode returns the response's bytes: the fixed part, then max(Room, len(Data)) bytes.
 func (r GetResponse) Encode() []byte {
 	room := max(r.Room, len(r.Data))
-	e := response(GetResponseBytes + room)
+	e := frame.Response(GetResponseBytes + room)
 	e.U64(r.ValueLen)
 	e.U8(uint8(r.Type))
 	e.Zero(7)
 	e.Fixed(r.Data, room)
-	return finishResponse(e, ResGet, r.Error)
+	return frame.FinishResponse(e, ResGet, r.Error)
 }
 
 // DecodeGetResponse decodes a GET answer. A value longer than a non-empty room is
@@ -119,9 +120,9 @@ func DecodeTrackDeleteResponse(msg []byte) (TrackDeleteResponse, error) {
 }
 
 func handleResponse(id int32, cs ipc.CS, h uint64) []byte {
-	e := response(HandleResponseBytes)
+	e := frame.Response(HandleResponseBytes)
 	e.U64(h)
-	return finishResponse(e, id, cs)
+	return frame.FinishResponse(e, id, cs)
 }
 
 func decodeHandleResponse(msg []byte, id int32, what string) (ipc.CS, uint64, error) {
@@ -147,12 +148,12 @@ func (r IterNextResponse) Encode() ([]byte, error) {
 	if err := checkKey(r.Key); err != nil {
 		return nil, err
 	}
-	e := response(IterNextResponseBytes)
+	e := frame.Response(IterNextResponseBytes)
 	putName(e, r.Key)
 	e.U64(r.ValueLen)
 	e.U8(uint8(r.Type))
 	e.Zero(7)
-	return finishResponse(e, ResIterNext, r.Error), nil
+	return frame.FinishResponse(e, ResIterNext, r.Error), nil
 }
 
 // DecodeIterNextResponse decodes an ITER_NEXT answer.
@@ -181,7 +182,7 @@ func (n NotifyCallback) Encode() ([]byte, error) {
 	if err := checkKey(n.Key); err != nil {
 		return nil, err
 	}
-	e := response(NotifyCallbackBytes + len(n.New.data) + len(n.Old.data))
+	e := frame.Response(NotifyCallbackBytes + len(n.New.data) + len(n.Old.data))
 	e.U64(n.TrackInstHandle)
 	putName(e, n.Key)
 	e.I32(int32(n.Event))
@@ -194,7 +195,7 @@ func (n NotifyCallback) Encode() ([]byte, error) {
 	e.U64(uint64(len(n.Old.data)))
 	e.Bytes(n.New.data)
 	e.Bytes(n.Old.data)
-	return finishResponse(e, ResNotifyCallback, ipc.CSOk), nil
+	return frame.FinishResponse(e, ResNotifyCallback, ipc.CSOk), nil
 }
 
 // DecodeNotifyCallback decodes a NOTIFY_CALLBACK event; both values must be wholly in it.

@@ -154,16 +154,6 @@ func name(d *mar.Decoder) string {
 
 // request starts encoding a request of the given total size: the header is written by
 // finish once the size is known.
-func request(size int) *mar.Encoder { return frame.Request(size, reqHdr) }
-
-func finishRequest(e *mar.Encoder, id int32) []byte { return frame.FinishRequest(e, id) }
-
-func response(size int) *mar.Encoder { return frame.Response(size) }
-
-func finishResponse(e *mar.Encoder, id int32, cs ipc.CS) []byte {
-	return frame.FinishResponse(e, id, cs)
-}
-
 // requestDecoder checks a request's header and minimum length (frame.RequestBody).
 func requestDecoder(msg []byte, id int32, min int, what string) (*mar.Decoder, error) {
 	d, err := frame.RequestBody(msg, id, reqHdr, min)

@@ -2,6 +2,7 @@ package cpg
 
 import (
 	"fmt"
+	"github.com/corosync-go/corosync/ipc/frame"
 
 	"github.com/corosync-go/corosync/ipc"
 	"github.com/corosync-go/corosync/ipc/mar"
@@ -32,7 +33,7 @@ func (v Deliver) Encode() ([]byte, error) {
 	if err := checkName(v.Group); err != nil {
 		return nil, err
 	}
-	e := response(DeliverCallbackBytes + len(v.Msg))
+	e := frame.Response(DeliverCallbackBytes + len(v.Msg))
 	putName(e, v.Group)
 	e.U32(uint32(len(v.Msg)))
 	e.Zero(4)
@@ -41,7 +42,7 @@ func (v Deliver) Encode() ([]byte, error) {
 	e.U32(v.PID)
 	e.Zero(4)
 	e.Bytes(v.Msg)
-	return finishResponse(e, ResDeliverCallback, ipc.CSOk), nil
+	return frame.FinishResponse(e, ResDeliverCallback, ipc.CSOk), nil
 }
 
 // DecodeDeliver decodes a DELIVER_CALLBACK event; msglen must be what follows the fixed
@@ -83,7 +84,7 @@ func (v PartialDeliver) Encode() ([]byte, error) {
 	if err := checkName(v.Group); err != nil {
 		return nil, err
 	}
-	e := response(PartialDeliverCallbackBytes + len(v.Frag))
+	e := frame.Response(PartialDeliverCallbackBytes + len(v.Frag))
 	putName(e, v.Group)
 	e.U32(v.MsgLen)
 	e.Zero(4)
@@ -96,7 +97,7 @@ func (v PartialDeliver) Encode() ([]byte, error) {
 	e.U32(uint32(v.Type))
 	e.Zero(4)
 	e.Bytes(v.Frag)
-	return finishResponse(e, ResPartialDeliver, ipc.CSOk), nil
+	return frame.FinishResponse(e, ResPartialDeliver, ipc.CSOk), nil
 }
 
 // DecodePartialDeliver decodes a PARTIAL_DELIVER_CALLBACK event: fraglen must be what
@@ -144,7 +145,7 @@ func (v ConfChg) Encode() ([]byte, error) {
 		return nil, err
 	}
 	n := len(v.Members) + len(v.Left) + len(v.Joined)
-	e := response(ConfChgCallbackBytes + n*addressBytes)
+	e := frame.Response(ConfChgCallbackBytes + n*addressBytes)
 	putName(e, v.Group)
 	for _, c := range []int{len(v.Members), len(v.Joined), len(v.Left)} {
 		e.U32(uint32(c))
@@ -155,7 +156,7 @@ func (v ConfChg) Encode() ([]byte, error) {
 			putAddress(e, a)
 		}
 	}
-	return finishResponse(e, ResConfChgCallback, ipc.CSOk), nil
+	return frame.FinishResponse(e, ResConfChgCallback, ipc.CSOk), nil
 }
 
 // DecodeConfChg decodes a CONFCHG_CALLBACK event; the three counts must account for
@@ -194,14 +195,14 @@ type TotemConfChg struct {
 
 // Encode returns the event's bytes, 48 + 4n of them as the daemon sends it.
 func (v TotemConfChg) Encode() []byte {
-	e := response(TotemConfChgCallbackBytes + 4*len(v.Members))
+	e := frame.Response(TotemConfChgCallbackBytes + 4*len(v.Members))
 	putRingID(e, v.RingID)
 	e.U32(uint32(len(v.Members)))
 	for _, m := range v.Members {
 		e.U32(m)
 	}
 	e.Zero(4)
-	return finishResponse(e, ResTotemConfChgCallback, ipc.CSOk)
+	return frame.FinishResponse(e, ResTotemConfChgCallback, ipc.CSOk)
 }
 
 // DecodeTotemConfChg decodes a TOTEM_CONFCHG_CALLBACK event, which must be 48 + 4n bytes
@@ -259,10 +260,10 @@ const (
 
 // Encode returns the event's bytes.
 func (v FlowControl) Encode() []byte {
-	e := response(FlowControlCallbackBytes)
+	e := frame.Response(FlowControlCallbackBytes)
 	e.U32(uint32(v.State))
 	e.Zero(4)
-	return finishResponse(e, ResFlowControlCallback, ipc.CSOk)
+	return frame.FinishResponse(e, ResFlowControlCallback, ipc.CSOk)
 }
 
 // DecodeFlowControl decodes a FLOWCONTROL_CALLBACK event.

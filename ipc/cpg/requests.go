@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/corosync-go/corosync/ipc/frame"
 
 	"github.com/corosync-go/corosync/ipc/mar"
 )
@@ -20,13 +21,13 @@ func (r JoinRequest) Encode() ([]byte, error) {
 	if err := checkName(r.Group); err != nil {
 		return nil, err
 	}
-	e := request(JoinRequestBytes, reqHdr)
+	e := frame.Request(JoinRequestBytes, reqHdr)
 	putName(e, r.Group)
 	e.U32(r.PID)
 	e.Zero(4)
 	e.U32(uint32(r.Flags))
 	e.Zero(4)
-	return finishRequest(e, ReqJoin), nil
+	return frame.FinishRequest(e, ReqJoin), nil
 }
 
 // DecodeJoinRequest decodes a JOIN request. A name longer than NameMax is an error that
@@ -55,11 +56,11 @@ func (r LeaveRequest) Encode() ([]byte, error) {
 	if err := checkName(r.Group); err != nil {
 		return nil, err
 	}
-	e := request(LeaveRequestBytes, reqHdr)
+	e := frame.Request(LeaveRequestBytes, reqHdr)
 	putName(e, r.Group)
 	e.U32(r.PID)
 	e.Zero(4)
-	return finishRequest(e, ReqLeave), nil
+	return frame.FinishRequest(e, ReqLeave), nil
 }
 
 // DecodeLeaveRequest decodes a LEAVE request.
@@ -82,13 +83,13 @@ type McastRequest struct {
 
 // Encode returns the request's bytes.
 func (r McastRequest) Encode() []byte {
-	e := request(McastRequestBytes+len(r.Msg), resHdr)
+	e := frame.Request(McastRequestBytes+len(r.Msg), resHdr)
 	e.U32(uint32(r.Guarantee))
 	e.Zero(4)
 	e.U32(uint32(len(r.Msg)))
 	e.Zero(4)
 	e.Bytes(r.Msg)
-	return finishRequest(e, ReqMcast)
+	return frame.FinishRequest(e, ReqMcast)
 }
 
 // DecodeMcastRequest decodes an MCAST request; msglen must be what follows the fixed part.
@@ -121,7 +122,7 @@ type PartialMcastRequest struct {
 
 // Encode returns the request's bytes.
 func (r PartialMcastRequest) Encode() []byte {
-	e := request(PartialMcastRequestBytes+len(r.Frag), resHdr)
+	e := frame.Request(PartialMcastRequestBytes+len(r.Frag), resHdr)
 	e.U32(uint32(r.Guarantee))
 	e.Zero(4)
 	e.U32(r.MsgLen)
@@ -131,7 +132,7 @@ func (r PartialMcastRequest) Encode() []byte {
 	e.U32(uint32(r.Type))
 	e.Zero(4)
 	e.Bytes(r.Frag)
-	return finishRequest(e, ReqPartialMcast)
+	return frame.FinishRequest(e, ReqPartialMcast)
 }
 
 // DecodePartialMcastRequest decodes a PARTIAL_MCAST request: fraglen must be what follows
@@ -182,9 +183,9 @@ func (r MembershipRequest) Encode() ([]byte, error) {
 	if err := checkName(r.Group); err != nil {
 		return nil, err
 	}
-	e := request(MembershipRequestBytes, reqHdr)
+	e := frame.Request(MembershipRequestBytes, reqHdr)
 	putName(e, r.Group)
-	return finishRequest(e, ReqMembership), nil
+	return frame.FinishRequest(e, ReqMembership), nil
 }
 
 // DecodeMembershipRequest decodes a MEMBERSHIP request.
@@ -211,11 +212,11 @@ func (r IterationInitializeRequest) Encode() ([]byte, error) {
 	if err := checkName(r.Group); err != nil {
 		return nil, err
 	}
-	e := request(IterationInitializeRequestBytes, reqHdr)
+	e := frame.Request(IterationInitializeRequestBytes, reqHdr)
 	putName(e, r.Group)
 	e.U32(uint32(r.Type))
 	e.Zero(4)
-	return finishRequest(e, ReqIterationInitialize), nil
+	return frame.FinishRequest(e, ReqIterationInitialize), nil
 }
 
 // DecodeIterationInitializeRequest decodes an ITERATIONINITIALIZE request. The group name
@@ -272,9 +273,9 @@ func DecodeIterationFinalizeRequest(msg []byte) (IterationFinalizeRequest, error
 }
 
 func handleRequest(id int32, h uint64) []byte {
-	e := request(IterationHandleRequestBytes, reqHdr)
+	e := frame.Request(IterationHandleRequestBytes, reqHdr)
 	e.U64(h)
-	return finishRequest(e, id)
+	return frame.FinishRequest(e, id)
 }
 
 func decodeHandleRequest(msg []byte, id int32, what string) (uint64, error) {
@@ -289,7 +290,7 @@ func decodeHandleRequest(msg []byte, id int32, what string) (uint64, error) {
 // EncodeHeaderRequest returns a request that is a bare header: LOCAL_GET (ReqLocalGet)
 // and FINALIZE (ReqFinalize).
 func EncodeHeaderRequest(id int32) []byte {
-	return finishRequest(request(reqHdr, reqHdr), id)
+	return frame.FinishRequest(frame.Request(reqHdr, reqHdr), id)
 }
 
 // DecodeHeaderRequest checks a bare-header request (LOCAL_GET, FINALIZE) with the given id.
@@ -310,10 +311,10 @@ func (r ZCAllocRequest) Encode() ([]byte, error) {
 	if len(r.Path) >= ZCPathMax || bytes.IndexByte([]byte(r.Path), 0) >= 0 {
 		return nil, fmt.Errorf("cpg: zero-copy path %q: not a C string of under %d bytes", r.Path, ZCPathMax)
 	}
-	e := request(ZCAllocRequestBytes, reqHdr)
+	e := frame.Request(ZCAllocRequestBytes, reqHdr)
 	e.U64(r.MapSize)
 	e.Fixed([]byte(r.Path), ZCPathMax)
-	return finishRequest(e, ReqZCAlloc), nil
+	return frame.FinishRequest(e, ReqZCAlloc), nil
 }
 
 // DecodeZCAllocRequest decodes a ZC_ALLOC request; the path is a C string that must end
@@ -345,10 +346,10 @@ type ZCFreeRequest struct {
 
 // Encode returns the request's bytes.
 func (r ZCFreeRequest) Encode() []byte {
-	e := request(ZCFreeRequestBytes, reqHdr)
+	e := frame.Request(ZCFreeRequestBytes, reqHdr)
 	e.U64(r.MapSize)
 	e.U64(r.ServerAddress)
-	return finishRequest(e, ReqZCFree)
+	return frame.FinishRequest(e, ReqZCFree)
 }
 
 // DecodeZCFreeRequest decodes a ZC_FREE request.
@@ -370,9 +371,9 @@ type ZCExecuteRequest struct {
 
 // Encode returns the request's bytes.
 func (r ZCExecuteRequest) Encode() []byte {
-	e := request(ZCExecuteRequestBytes, reqHdr)
+	e := frame.Request(ZCExecuteRequestBytes, reqHdr)
 	e.U64(r.ServerAddress)
-	return finishRequest(e, ReqZCExecute)
+	return frame.FinishRequest(e, ReqZCExecute)
 }
 
 // DecodeZCExecuteRequest decodes a ZC_EXECUTE request.

@@ -2,6 +2,7 @@ package cpg
 
 import (
 	"fmt"
+	"github.com/corosync-go/corosync/ipc/frame"
 
 	"github.com/corosync-go/corosync/ipc"
 )
@@ -12,7 +13,7 @@ import (
 // ZC_ALLOC and ZC_FREE and its generic refusals (CS_ERR_TRY_AGAIN when totem has no room,
 // CS_ERR_INVALID_PARAM for an unknown request).
 func EncodeStatusResponse(id int32, cs ipc.CS) []byte {
-	return finishResponse(response(StatusResponseBytes), id, cs)
+	return frame.FinishResponse(frame.Response(StatusResponseBytes), id, cs)
 }
 
 // DecodeStatusResponse decodes a bare response with the given id and returns its code.
@@ -42,14 +43,14 @@ func (r MembershipResponse) Encode() ([]byte, error) {
 	if len(r.Members) > MembershipMax {
 		return nil, fmt.Errorf("cpg: %d members do not fit a membership answer (at most %d)", len(r.Members), MembershipMax)
 	}
-	e := response(MembershipResponseBytes)
+	e := frame.Response(MembershipResponseBytes)
 	e.U32(uint32(len(r.Members)))
 	e.Zero(4)
 	for _, a := range r.Members {
 		putAddress(e, a)
 	}
 	e.Zero(MembershipResponseBytes - len(e.B))
-	return finishResponse(e, ResMembership, r.Error), nil
+	return frame.FinishResponse(e, ResMembership, r.Error), nil
 }
 
 // DecodeMembershipResponse decodes a MEMBERSHIP answer. It accepts a message shorter than
@@ -77,10 +78,10 @@ type LocalGetResponse struct {
 
 // Encode returns the response's bytes.
 func (r LocalGetResponse) Encode() []byte {
-	e := response(LocalGetResponseBytes)
+	e := frame.Response(LocalGetResponseBytes)
 	e.U32(r.NodeID)
 	e.Zero(4)
-	return finishResponse(e, ResLocalGet, r.Error)
+	return frame.FinishResponse(e, ResLocalGet, r.Error)
 }
 
 // DecodeLocalGetResponse decodes a LOCAL_GET answer.
@@ -102,9 +103,9 @@ type IterationInitializeResponse struct {
 
 // Encode returns the response's bytes.
 func (r IterationInitializeResponse) Encode() []byte {
-	e := response(IterationInitializeResponseBytes)
+	e := frame.Response(IterationInitializeResponseBytes)
 	e.U64(r.Handle)
-	return finishResponse(e, ResIterationInitialize, r.Error)
+	return frame.FinishResponse(e, ResIterationInitialize, r.Error)
 }
 
 // DecodeIterationInitializeResponse decodes an ITERATIONINITIALIZE answer.
@@ -143,11 +144,11 @@ func (r IterationNextResponse) Encode() ([]byte, error) {
 	if err := checkName(ent.Group); err != nil {
 		return nil, err
 	}
-	e := response(IterationNextResponseBytes)
+	e := frame.Response(IterationNextResponseBytes)
 	putName(e, ent.Group)
 	e.U32(ent.NodeID)
 	e.U32(ent.PID)
-	return finishResponse(e, ResIterationNext, r.Error), nil
+	return frame.FinishResponse(e, ResIterationNext, r.Error), nil
 }
 
 // DecodeIterationNextResponse decodes an ITERATIONNEXT answer.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/corosync-go/corosync/ipc"
+	"github.com/corosync-go/corosync/ipc/frame"
 	"github.com/corosync-go/corosync/ipc/mar"
 )
 
@@ -312,67 +313,22 @@ const DeliverInitialTotemConf ModelFlags = 1
 
 // request starts encoding a request of the given total size (hdr is 16, or 24 for the
 // multicasts, whose C structs begin with a response header).
-func request(size, hdr int) *mar.Encoder {
-	e := mar.NewEncoder(size)
-	e.Zero(hdr)
-	return e
-}
-
-func finishRequest(e *mar.Encoder, id int32) []byte {
-	ipc.PutRequestHeader(e.B, id)
-	return e.B
-}
-
-func response(size int) *mar.Encoder {
-	e := mar.NewEncoder(size)
-	e.Zero(resHdr)
-	return e
-}
-
-func finishResponse(e *mar.Encoder, id int32, cs ipc.CS) []byte {
-	ipc.PutResponseHeader(e.B, id, cs)
-	return e.B
-}
-
-// requestDecoder checks a request's header (id and size) and its fixed length, and returns
-// a decoder positioned after a header of hdr bytes.
+// requestDecoder checks a request's header and minimum length (frame.RequestBody) and
+// returns a decoder positioned after a header of hdr bytes.
 func requestDecoder(msg []byte, id int32, hdr, min int, what string) (*mar.Decoder, error) {
-	h, err := ipc.DecodeRequestHeader(msg)
+	d, err := frame.RequestBody(msg, id, hdr, min)
 	if err != nil {
 		return nil, malformed(what, err)
 	}
-	if h.ID != id {
-		return nil, malformed(what, fmt.Errorf("id %d, want %d", h.ID, id))
-	}
-	if len(msg) < min {
-		return nil, malformed(what, fmt.Errorf("%w: %d bytes, want %d", mar.ErrShort, len(msg), min))
-	}
-	d := mar.NewDecoder(msg)
-	d.Skip(hdr)
 	return d, nil
 }
 
-// responseDecoder checks a response's or event's header and fixed length and returns its
-// error code and a decoder positioned after the header.
+// responseDecoder checks a response's or event's header and minimum length
+// (frame.ResponseBody).
 func responseDecoder(msg []byte, id int32, min int, what string) (*mar.Decoder, ipc.CS, error) {
-	if len(msg) < resHdr {
-		return nil, 0, malformed(what, fmt.Errorf("%w: %d bytes", mar.ErrShort, len(msg)))
-	}
-	d := mar.NewDecoder(msg)
-	gotID := d.I32()
-	d.Skip(4)
-	size := d.I32()
-	d.Skip(4)
-	cs := ipc.CS(d.I32())
-	d.Skip(4)
-	if gotID != id {
-		return nil, 0, malformed(what, fmt.Errorf("id %d, want %d", gotID, id))
-	}
-	if int(size) != len(msg) {
-		return nil, 0, malformed(what, fmt.Errorf("header size %d, message %d bytes", size, len(msg)))
-	}
-	if len(msg) < min {
-		return nil, 0, malformed(what, fmt.Errorf("%w: %d bytes, want %d", mar.ErrShort, len(msg), min))
+	d, cs, err := frame.ResponseBody(msg, id, min)
+	if err != nil {
+		return nil, 0, malformed(what, err)
 	}
 	return d, cs, nil
 }

@@ -2,6 +2,7 @@ package quorum
 
 import (
 	"fmt"
+	"github.com/corosync-go/corosync/ipc/frame"
 
 	"github.com/corosync-go/corosync/ipc/mar"
 )
@@ -47,14 +48,14 @@ type NotificationV0 struct {
 // at 32, the count at 40, the ids from 44, and sizeof's 4 bytes of tail padding after
 // them.
 func (n NotificationV0) Encode() []byte {
-	e := response(NotificationV0Bytes + nodeIDBytes*len(n.Members))
+	e := frame.Response(NotificationV0Bytes + nodeIDBytes*len(n.Members))
 	e.U32(boolWord(n.Quorate))
 	e.Zero(4)
 	e.U64(n.RingSeq)
 	e.U32(uint32(len(n.Members)))
 	putNodeIDs(e, n.Members)
 	e.Zero(4)
-	return finishResponse(e, ResNotification, 0)
+	return frame.FinishResponse(e, ResNotification, 0)
 }
 
 // DecodeNotificationV0 decodes a model V0 quorum notification. The header's code is not
@@ -77,14 +78,14 @@ func DecodeNotificationV0(msg []byte) (NotificationV0, error) {
 // id at 32 (node id) and 40 (seq), the count at 48, the ids from 52, then 4 bytes of tail
 // padding.
 func (q Quorum) Encode() []byte {
-	e := response(QuorumNotificationBytes + nodeIDBytes*len(q.Members))
+	e := frame.Response(QuorumNotificationBytes + nodeIDBytes*len(q.Members))
 	e.U32(boolWord(q.Quorate))
 	e.Zero(4)
 	putRingID(e, q.RingID)
 	e.U32(uint32(len(q.Members)))
 	putNodeIDs(e, q.Members)
 	e.Zero(4)
-	return finishResponse(e, ResV1QuorumNotification, 0)
+	return frame.FinishResponse(e, ResV1QuorumNotification, 0)
 }
 
 // DecodeQuorum decodes a model V1 quorum notification.
@@ -106,7 +107,7 @@ func DecodeQuorum(msg []byte) (Quorum, error) {
 // the three counts at 40, 48 and 56, then the member, joined and left ids one after the
 // other from 60, and 4 bytes of tail padding.
 func (n Nodelist) Encode() []byte {
-	e := response(NodelistNotificationBytes + nodeIDBytes*(len(n.Members)+len(n.Joined)+len(n.Left)))
+	e := frame.Response(NodelistNotificationBytes + nodeIDBytes*(len(n.Members)+len(n.Joined)+len(n.Left)))
 	putRingID(e, n.RingID)
 	e.U32(uint32(len(n.Members)))
 	e.Zero(4)
@@ -117,7 +118,7 @@ func (n Nodelist) Encode() []byte {
 	putNodeIDs(e, n.Joined)
 	putNodeIDs(e, n.Left)
 	e.Zero(4)
-	return finishResponse(e, ResV1NodelistNotification, 0)
+	return frame.FinishResponse(e, ResV1NodelistNotification, 0)
 }
 
 // DecodeNodelist decodes a model V1 node list notification; the three counts together

@@ -1,9 +1,11 @@
 package quorum
 
+import "github.com/corosync-go/corosync/ipc/frame"
+
 // EncodeHeaderRequest returns a request that is only a header: GETQUORATE, TRACKSTOP and
 // GETTYPE (libquorum sends exactly the 16-byte qb_ipc_request_header for each).
 func EncodeHeaderRequest(id int32) []byte {
-	return finishRequest(request(HeaderRequestBytes), id)
+	return frame.FinishRequest(frame.Request(HeaderRequestBytes, reqHdr), id)
 }
 
 // DecodeHeaderRequest checks a request that is only a header.
@@ -19,10 +21,10 @@ type TrackStartRequest struct {
 
 // Encode returns the request's bytes: the flags at 16, then 4 bytes of padding.
 func (r TrackStartRequest) Encode() []byte {
-	e := request(TrackStartRequestBytes)
+	e := frame.Request(TrackStartRequestBytes, reqHdr)
 	e.U32(uint32(r.Flags))
 	e.Zero(4)
-	return finishRequest(e, ReqTrackStart)
+	return frame.FinishRequest(e, ReqTrackStart)
 }
 
 // DecodeTrackStartRequest decodes a TRACKSTART request.
@@ -45,10 +47,10 @@ type ModelGetTypeRequest struct {
 
 // Encode returns the request's bytes: the model at 16 (8-byte aligned), then padding.
 func (r ModelGetTypeRequest) Encode() []byte {
-	e := request(ModelGetTypeRequestBytes)
+	e := frame.Request(ModelGetTypeRequestBytes, reqHdr)
 	e.U32(uint32(r.Model))
 	e.Zero(4)
-	return finishRequest(e, ReqModelGetType)
+	return frame.FinishRequest(e, ReqModelGetType)
 }
 
 // DecodeModelGetTypeRequest decodes a MODEL_GETTYPE request. Any model value is

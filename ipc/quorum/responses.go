@@ -1,11 +1,14 @@
 package quorum
 
-import "github.com/corosync-go/corosync/ipc"
+import (
+	"github.com/corosync-go/corosync/ipc"
+	"github.com/corosync-go/corosync/ipc/frame"
+)
 
 // EncodeStatusResponse returns a bare response header: the whole answer to TRACKSTART
 // (ResTrackStart) and TRACKSTOP (ResTrackStop).
 func EncodeStatusResponse(id int32, cs ipc.CS) []byte {
-	return finishResponse(response(StatusResponseBytes), id, cs)
+	return frame.FinishResponse(frame.Response(StatusResponseBytes), id, cs)
 }
 
 // DecodeStatusResponse decodes a bare response with the given id and returns its code.
@@ -67,10 +70,10 @@ func DecodeModelGetTypeResponse(msg []byte) (ModelGetTypeResponse, error) {
 }
 
 func wordResponse(id int32, cs ipc.CS, v uint32) []byte {
-	e := response(WordResponseBytes)
+	e := frame.Response(WordResponseBytes)
 	e.U32(v)
 	e.Zero(4)
-	return finishResponse(e, id, cs)
+	return frame.FinishResponse(e, id, cs)
 }
 
 func decodeWordResponse(msg []byte, id int32, what string) (uint32, ipc.CS, error) {

@@ -116,16 +116,6 @@ func malformed(what string, err error) error {
 	return fmt.Errorf("%w: %s: %w", ErrMalformed, what, err)
 }
 
-func request(size int) *mar.Encoder { return frame.Request(size, reqHdr) }
-
-func finishRequest(e *mar.Encoder, id int32) []byte { return frame.FinishRequest(e, id) }
-
-func response(size int) *mar.Encoder { return frame.Response(size) }
-
-func finishResponse(e *mar.Encoder, id int32, cs ipc.CS) []byte {
-	return frame.FinishResponse(e, id, cs)
-}
-
 // requestDecoder checks a request's header and minimum length (frame.RequestBody).
 func requestDecoder(msg []byte, id int32, min int, what string) (*mar.Decoder, error) {
 	d, err := frame.RequestBody(msg, id, reqHdr, min)

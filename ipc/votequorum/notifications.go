@@ -2,6 +2,7 @@ package votequorum
 
 import (
 	"fmt"
+	"github.com/corosync-go/corosync/ipc/frame"
 
 	"github.com/corosync-go/corosync/ipc/mar"
 )
@@ -50,7 +51,7 @@ func (ExpectedVotes) isEvent() {}
 // Encode returns the notification's bytes: quorate at 24, the context at 32, the count
 // at 40, then {node id, state} pairs from 48.
 func (q Quorum) Encode() []byte {
-	e := response(QuorumNotificationBytes + nodeEntrySize*len(q.Nodes))
+	e := frame.Response(QuorumNotificationBytes + nodeEntrySize*len(q.Nodes))
 	e.U32(boolWord(q.Quorate))
 	e.Zero(4)
 	e.U64(q.Context)
@@ -60,7 +61,7 @@ func (q Quorum) Encode() []byte {
 		e.U32(n.NodeID)
 		e.U32(uint32(n.State))
 	}
-	return finishResponse(e, ResQuorumNotification, 0)
+	return frame.FinishResponse(e, ResQuorumNotification, 0)
 }
 
 // DecodeQuorum decodes a quorum notification; the count must not claim more nodes than
@@ -93,7 +94,7 @@ func DecodeQuorum(msg []byte) (Quorum, error) {
 // Encode returns the notification's bytes: the context at 24, the ring id at 32 and 40,
 // the count at 48, then the node ids from 56.
 func (n Nodelist) Encode() []byte {
-	e := response(NodelistNotificationBytes + nodeIDBytes*len(n.Members))
+	e := frame.Response(NodelistNotificationBytes + nodeIDBytes*len(n.Members))
 	e.U64(n.Context)
 	putRingID(e, n.RingID)
 	e.U32(uint32(len(n.Members)))
@@ -101,7 +102,7 @@ func (n Nodelist) Encode() []byte {
 	for _, id := range n.Members {
 		e.U32(id)
 	}
-	return finishResponse(e, ResNodelistNotification, 0)
+	return frame.FinishResponse(e, ResNodelistNotification, 0)
 }
 
 // DecodeNodelist decodes a node list notification; the count must not claim more ids
@@ -124,11 +125,11 @@ func DecodeNodelist(msg []byte) (Nodelist, error) {
 // Encode returns the notification's bytes: the context at 24, the expected votes at 32,
 // then padding.
 func (x ExpectedVotes) Encode() []byte {
-	e := response(ExpectedVotesNotificationBytes)
+	e := frame.Response(ExpectedVotesNotificationBytes)
 	e.U64(x.Context)
 	e.U32(x.ExpectedVotes)
 	e.Zero(4)
-	return finishResponse(e, ResExpectedVotesNotification, 0)
+	return frame.FinishResponse(e, ResExpectedVotesNotification, 0)
 }
 
 // DecodeExpectedVotes decodes an expected votes notification.

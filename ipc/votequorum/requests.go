@@ -1,9 +1,11 @@
 package votequorum
 
+import "github.com/corosync-go/corosync/ipc/frame"
+
 // EncodeHeaderRequest returns a request that is only a header: TRACKSTOP
 // (req_lib_votequorum_general).
 func EncodeHeaderRequest(id int32) []byte {
-	return finishRequest(request(HeaderRequestBytes), id)
+	return frame.FinishRequest(frame.Request(HeaderRequestBytes, reqHdr), id)
 }
 
 // DecodeHeaderRequest checks a request that is only a header.
@@ -50,10 +52,10 @@ type SetVotesRequest struct {
 
 // Encode returns the request's bytes: the votes at 16, the node id at 20.
 func (r SetVotesRequest) Encode() []byte {
-	e := request(WordRequestBytes)
+	e := frame.Request(WordRequestBytes, reqHdr)
 	e.U32(r.Votes)
 	e.U32(r.NodeID)
-	return finishRequest(e, ReqSetVotes)
+	return frame.FinishRequest(e, ReqSetVotes)
 }
 
 // DecodeSetVotesRequest decodes a SETVOTES request.
@@ -78,11 +80,11 @@ type TrackStartRequest struct {
 
 // Encode returns the request's bytes: the context at 16, the flags at 24, then padding.
 func (r TrackStartRequest) Encode() []byte {
-	e := request(TrackStartRequestBytes)
+	e := frame.Request(TrackStartRequestBytes, reqHdr)
 	e.U64(r.Context)
 	e.U32(uint32(r.Flags))
 	e.Zero(4)
-	return finishRequest(e, ReqTrackStart)
+	return frame.FinishRequest(e, ReqTrackStart)
 }
 
 // DecodeTrackStartRequest decodes a TRACKSTART request.
@@ -135,10 +137,10 @@ func nameRequest(id int32, n string) ([]byte, error) {
 	if err := checkName("device name", n); err != nil {
 		return nil, err
 	}
-	e := request(QdeviceNameRequestBytes)
+	e := frame.Request(QdeviceNameRequestBytes, reqHdr)
 	putName(e, n)
 	e.Zero(QdeviceNameRequestBytes - len(e.B))
-	return finishRequest(e, id), nil
+	return frame.FinishRequest(e, id), nil
 }
 
 func decodeNameRequest(msg []byte, id int32, what string) (string, error) {
@@ -166,11 +168,11 @@ func (r QdeviceUpdateRequest) Encode() ([]byte, error) {
 	if err := checkName("new device name", r.NewName); err != nil {
 		return nil, err
 	}
-	e := request(QdeviceUpdateRequestBytes)
+	e := frame.Request(QdeviceUpdateRequestBytes, reqHdr)
 	putName(e, r.OldName)
 	putName(e, r.NewName)
 	e.Zero(QdeviceUpdateRequestBytes - len(e.B))
-	return finishRequest(e, ReqQdeviceUpdate), nil
+	return frame.FinishRequest(e, ReqQdeviceUpdate), nil
 }
 
 // DecodeQdeviceUpdateRequest decodes a QDEVICE_UPDATE request.
@@ -200,13 +202,13 @@ func (r QdevicePollRequest) Encode() ([]byte, error) {
 	if err := checkName("device name", r.Name); err != nil {
 		return nil, err
 	}
-	e := request(QdevicePollRequestBytes)
+	e := frame.Request(QdevicePollRequestBytes, reqHdr)
 	putName(e, r.Name)
 	e.Zero(1)
 	e.U32(boolWord(r.CastVote))
 	e.Zero(4)
 	putRingID(e, r.RingID)
-	return finishRequest(e, ReqQdevicePoll), nil
+	return frame.FinishRequest(e, ReqQdevicePoll), nil
 }
 
 // DecodeQdevicePollRequest decodes a QDEVICE_POLL request; any non-zero cast_vote casts
@@ -237,12 +239,12 @@ func (r QdeviceMasterWinsRequest) Encode() ([]byte, error) {
 	if err := checkName("device name", r.Name); err != nil {
 		return nil, err
 	}
-	e := request(QdeviceMasterWinsRequestBytes)
+	e := frame.Request(QdeviceMasterWinsRequestBytes, reqHdr)
 	putName(e, r.Name)
 	e.Zero(1)
 	e.U32(boolWord(r.Allow))
 	e.Zero(4)
-	return finishRequest(e, ReqQdeviceMasterWins), nil
+	return frame.FinishRequest(e, ReqQdeviceMasterWins), nil
 }
 
 // DecodeQdeviceMasterWinsRequest decodes a QDEVICE_MASTER_WINS request.
@@ -260,10 +262,10 @@ func DecodeQdeviceMasterWinsRequest(msg []byte) (QdeviceMasterWinsRequest, error
 }
 
 func wordRequest(id int32, v uint32) []byte {
-	e := request(WordRequestBytes)
+	e := frame.Request(WordRequestBytes, reqHdr)
 	e.U32(v)
 	e.Zero(4)
-	return finishRequest(e, id)
+	return frame.FinishRequest(e, id)
 }
 
 func decodeWordRequest(msg []byte, id int32, what string) (uint32, error) {

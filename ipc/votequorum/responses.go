@@ -1,11 +1,14 @@
 package votequorum
 
-import "github.com/corosync-go/corosync/ipc"
+import (
+	"github.com/corosync-go/corosync/ipc"
+	"github.com/corosync-go/corosync/ipc/frame"
+)
 
 // EncodeStatusResponse returns res_lib_votequorum_status, a bare header with id
 // ResStatus: the answer to every request but GETINFO.
 func EncodeStatusResponse(cs ipc.CS) []byte {
-	return finishResponse(response(StatusResponseBytes), ResStatus, cs)
+	return frame.FinishResponse(frame.Response(StatusResponseBytes), ResStatus, cs)
 }
 
 // DecodeStatusResponse decodes a status answer and returns its code.
@@ -45,13 +48,13 @@ func (r GetInfoResponse) Encode() ([]byte, error) {
 		return nil, err
 	}
 	i := r.Info
-	e := response(GetInfoResponseBytes)
+	e := frame.Response(GetInfoResponseBytes)
 	for _, v := range []uint32{i.NodeID, uint32(i.State), i.Votes, i.ExpectedVotes, i.HighestExpected, i.TotalVotes, i.Quorum, uint32(i.Flags), i.QdeviceVotes} {
 		e.U32(v)
 	}
 	putName(e, i.QdeviceName)
 	e.Zero(GetInfoResponseBytes - len(e.B))
-	return finishResponse(e, ResGetInfo, r.Error), nil
+	return frame.FinishResponse(e, ResGetInfo, r.Error), nil
 }
 
 // DecodeGetInfoResponse decodes a GETINFO answer.
