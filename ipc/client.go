@@ -365,7 +365,10 @@ func (c *Client) removeRings() {
 	}
 	dir := filepath.Dir(c.reqRing.hdrPath)
 	for _, r := range []*ring{c.reqRing, c.respRing, c.evRing} {
-		for _, p := range []string{r.hdrPathOrEmpty(), r.dataPathOrEmpty()} {
+		if r == nil {
+			continue
+		}
+		for _, p := range []string{r.hdrPath, r.dataPath} {
 			if p != "" && filepath.Dir(p) == dir {
 				os.Remove(p)
 			}

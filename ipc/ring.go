@@ -263,20 +263,6 @@ func mapExisting(path string, size int) ([]byte, error) {
 	return unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 }
 
-func (r *ring) hdrPathOrEmpty() string {
-	if r == nil {
-		return ""
-	}
-	return r.hdrPath
-}
-
-func (r *ring) dataPathOrEmpty() string {
-	if r == nil {
-		return ""
-	}
-	return r.dataPath
-}
-
 // detach leaves a ring opened with openRing (no unlink: the server owns the files).
 func (r *ring) detach() {
 	if r.hdr != nil {
