@@ -281,6 +281,20 @@ func (n *Netns) Command(name string, args ...string) *exec.Cmd {
 	return exec.Command("ip", append([]string{"netns", "exec", n.Name, name}, args...)...)
 }
 
+// PrivateCommand is Command with private, empty /var/lib/corosync and /var/log/corosync
+// (tmpfs in a mount namespace of the command's own): corosync 3.1.7 writes a flight-data
+// file into /var/lib/corosync whenever it exits with an error, `corosync -t` included, and
+// a test must not leave those on the host.
+func (n *Netns) PrivateCommand(name string, args ...string) *exec.Cmd {
+	script := `set -e
+mount --make-rprivate /
+mkdir -p /var/lib/corosync /var/log/corosync
+mount -t tmpfs tmpfs /var/lib/corosync
+mount -t tmpfs tmpfs /var/log/corosync
+exec "$@"`
+	return n.Command("unshare", append([]string{"-m", "sh", "-c", script, "sh", name}, args...)...)
+}
+
 // Stop terminates corosync (SIGTERM, then SIGKILL after 10 s) and removes the namespace.
 func (i *Instance) Stop() error {
 	var errs []error

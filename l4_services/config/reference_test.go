@@ -221,7 +221,7 @@ func TestRejectsLikeReference(t *testing.T) {
 	}
 	ns := refcorosync.NewNetns(t)
 	host := namespaceHost(t, ns)
-	host.DirExists = nil // corosync -t runs with the host's /var/lib/corosync
+	host.DirExists = nil // corosync -t runs with an empty private /var/lib/corosync
 	for _, c := range invalidConfigs {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -229,7 +229,7 @@ func TestRejectsLikeReference(t *testing.T) {
 			if err := os.WriteFile(path, []byte(c.conf), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			out, runErr := ns.Command(refcorosync.Binary, "-t", "-c", path).CombinedOutput()
+			out, runErr := ns.PrivateCommand(refcorosync.Binary, "-t", "-c", path).CombinedOutput()
 			theirs := strings.TrimSpace(string(out))
 			var ee *exec.ExitError
 			if !errors.As(runErr, &ee) {
@@ -263,7 +263,7 @@ func TestParseErrorsMatchReference(t *testing.T) {
 		if err := os.WriteFile(path, []byte(c.in), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		out, _ := ns.Command(refcorosync.Binary, "-t", "-c", path).CombinedOutput()
+		out, _ := ns.PrivateCommand(refcorosync.Binary, "-t", "-c", path).CombinedOutput()
 		want := fmt.Sprintf("parser error: %s:%d: %s", path, c.line, c.msg)
 		if got := strings.TrimSpace(string(out)); got != want {
 			t.Errorf("%q:\ncorosync: %s\nours:     %s", c.in, got, want)
@@ -285,7 +285,7 @@ func TestAcceptsLikeReference(t *testing.T) {
 			if err := os.WriteFile(path, []byte(c.conf), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if out, err := ns.Command(refcorosync.Binary, "-t", "-c", path).CombinedOutput(); err != nil {
+			if out, err := ns.PrivateCommand(refcorosync.Binary, "-t", "-c", path).CombinedOutput(); err != nil {
 				t.Fatalf("corosync -t rejects it (%v): %s", err, out)
 			}
 			cfg, err := ParseBytes("corosync.conf", []byte(c.conf))
@@ -320,7 +320,7 @@ func TestUIDGIDDirLikeReference(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("uidgid {\n uid: 5\n group: 7\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, _ := ref.Command(refcorosync.Binary, "-t", "-c", path).CombinedOutput()
+	out, _ := ref.PrivateCommand(refcorosync.Binary, "-t", "-c", path).CombinedOutput()
 	_, err := Parse(path)
 	want := "parser error: " + bad + ":3: uidgid: Only uid and gid are allowed items"
 	if got := strings.TrimSpace(string(out)); got != want {
