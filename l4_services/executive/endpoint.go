@@ -1,0 +1,55 @@
+package executive
+
+import (
+	"context"
+	"maps"
+
+	evs "github.com/corosync-go/corosync/l3_evs"
+)
+
+// Endpoint sends an engine's messages to every member in the cluster's total order.
+type Endpoint struct {
+	x       *Executive
+	service uint16
+}
+
+// Endpoint returns the sender for service.
+func (x *Executive) Endpoint(service uint16) Endpoint { return Endpoint{x: x, service: service} }
+
+// Send multicasts msg under msgID with guarantee g; msg is copied. Safe from any
+// goroutine, including the engine's own delivery callbacks. ErrTryAgain means the queue is
+// full; ErrMessageTooLarge that msg can never be sent.
+func (e Endpoint) Send(msgID uint16, msg []byte, g evs.Guarantee) error {
+	return e.x.submit(e.service, msgID, msg, g)
+}
+
+// Snapshot is the node's state at one moment.
+type Snapshot struct {
+	State   evs.State
+	Ring    evs.RingID
+	Members []evs.NodeID
+	Totem   evs.TotemStats
+	EVS     evs.Stats
+	// InboxDropped counts packets dropped because the loop fell behind.
+	InboxDropped uint64
+}
+
+// Snapshot returns the node's state, read on the executive's goroutine.
+func (x *Executive) Snapshot(ctx context.Context) (Snapshot, error) {
+	var s Snapshot
+	err := x.Do(ctx, func() {
+		t := x.node.Totem()
+		s.State = t.State()
+		ring, members := t.Ring()
+		s.Ring = ring
+		s.Members = append([]evs.NodeID(nil), members...)
+		s.Totem = t.Stats()
+		s.Totem.DecodeErrorsByReason = maps.Clone(s.Totem.DecodeErrorsByReason)
+		s.EVS = x.node.Stats()
+		s.EVS.BadFramesByReason = maps.Clone(s.EVS.BadFramesByReason)
+	})
+	x.mu.Lock()
+	s.InboxDropped = x.dropped
+	x.mu.Unlock()
+	return s, err
+}
