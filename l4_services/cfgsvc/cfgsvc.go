@@ -164,7 +164,7 @@ func (p ipcService) Request(c *ipc.Conn, h ipc.RequestHeader, msg []byte) {
 	case cfg.ReqRingReenable:
 		s.respondStatus(c, cfg.ResRingReenable, ipc.CSErrNotSupport)
 	case cfg.ReqLocalGet:
-		c.Respond(cfg.LocalGetResponse{NodeID: s.cfg.NodeID}.Encode())
+		c.Respond(cfg.LocalGetResponse{Error: ipc.CSOk, NodeID: s.cfg.NodeID}.Encode())
 	case cfg.ReqGetNodeAddrs:
 		req, err := cfg.DecodeGetNodeAddrsRequest(msg)
 		if err != nil {
@@ -236,7 +236,7 @@ func (s *Service) respondStatus(c *ipc.Conn, id int32, cs ipc.CS) {
 func (s *Service) ringStatus() ([]byte, error) {
 	links := s.cfg.Host.Links()
 	nodes := s.cfg.Host.Nodes()
-	var res cfg.RingStatusResponse
+	res := cfg.RingStatusResponse{Error: ipc.CSOk}
 	for i, l := range links {
 		if i == cfg.MaxInterfaces {
 			break
@@ -279,7 +279,7 @@ func (s *Service) nodeStatus(req cfg.NodeStatusGetRequest) ([]byte, error) {
 		return cfg.NodeStatusResponse{Error: ipc.CSErrNotSupport}.Encode()
 	}
 	ns.NodeID = req.NodeID
-	return cfg.NodeStatusResponse{Version: cfg.NodeStatusV1, Status: &ns}.Encode()
+	return cfg.NodeStatusResponse{Error: ipc.CSOk, Version: cfg.NodeStatusV1, Status: &ns}.Encode()
 }
 
 // nodeAddrs answers GET_NODE_ADDRS: node 0 is this node.
@@ -291,7 +291,7 @@ func (s *Service) nodeAddrs(node uint32) []byte {
 	if !ok || len(addrs) == 0 {
 		return cfg.NodeAddrsResponse{Error: ipc.CSErrNotExist}.Encode()
 	}
-	res := cfg.NodeAddrsResponse{Family: 2} // AF_INET
+	res := cfg.NodeAddrsResponse{Error: ipc.CSOk, Family: 2} // AF_INET
 	if addrs[0].Is6() && !addrs[0].Is4In6() {
 		res.Family = 10 // AF_INET6
 	}
