@@ -1,0 +1,339 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/corosync-go/corosync/ipc/cmap"
+	"github.com/corosync-go/corosync/l0_link/netns"
+)
+
+// TestMain lets the test binary run as the daemon: the cluster tests start it in network
+// namespaces with COROSYNCD_TEST_MAIN=1, so no separate build is needed.
+func TestMain(m *testing.M) {
+	if os.Getenv("COROSYNCD_TEST_MAIN") == "1" {
+		os.Exit(mainWithArgs(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// cluster is n daemons, each in a namespace of its own, on one bridge.
+type cluster struct {
+	t     *testing.T
+	lab   *netns.Lab
+	dir   string
+	n     int
+	procs []*exec.Cmd
+	logs  []*lockedBuffer
+	done  []chan struct{}
+}
+
+func nodeAddr(i int) string { return fmt.Sprintf("10.77.0.%d", i) }
+
+func clusterConf(n int, dir string, extra string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "totem {\n\tversion: 2\n\tcluster_name: gotest\n\ttransport: knet\n\ttoken: 1000\n\ttoken_coefficient: 100\n\tcrypto_cipher: aes256\n\tcrypto_hash: sha256\n\tkeyfile: %s\n}\n", filepath.Join(dir, "authkey"))
+	b.WriteString("nodelist {\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "\tnode {\n\t\tring0_addr: %s\n\t\tnodeid: %d\n\t\tname: node%d\n\t}\n", nodeAddr(i), i, i)
+	}
+	b.WriteString("}\nlogging {\n\tto_stderr: yes\n\tto_syslog: no\n\ttimestamp: off\n}\n")
+	b.WriteString(extra)
+	return b.String()
+}
+
+func newCluster(t *testing.T, n int) *cluster {
+	t.Helper()
+	if ok, why := netns.Available(); !ok {
+		t.Skip("skipping: " + why)
+	}
+	c := &cluster{t: t, lab: netns.NewLab(), dir: t.TempDir(), n: n}
+	t.Cleanup(func() {
+		for i := range c.procs {
+			c.stop(i + 1)
+		}
+		if err := c.lab.Close(); err != nil {
+			t.Errorf("removing namespaces: %v", err)
+		}
+	})
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(c.lab.AddNamespace("hub"))
+	var ports []string
+	for i := 1; i <= n; i++ {
+		name := fmt.Sprintf("n%d", i)
+		must(c.lab.AddNamespace(name))
+		hub := fmt.Sprintf("h%d", i)
+		must(c.lab.Veth(name, "eth0", nodeAddr(i)+"/24", "hub", hub, ""))
+		ports = append(ports, hub)
+	}
+	must(c.lab.Bridge("hub", "br0", ports...))
+	key := make([]byte, 256)
+	for i := range key {
+		key[i] = byte(i * 7)
+	}
+	must(os.WriteFile(filepath.Join(c.dir, "authkey"), key, 0o400))
+	c.procs = make([]*exec.Cmd, n)
+	c.logs = make([]*lockedBuffer, n)
+	c.done = make([]chan struct{}, n)
+	for i := 1; i <= n; i++ {
+		state := filepath.Join(c.dir, fmt.Sprintf("state%d", i))
+		must(os.MkdirAll(state, 0o700))
+		conf := clusterConf(n, c.dir, fmt.Sprintf("system {\n\tstate_dir: %s\n}\n", state))
+		must(os.WriteFile(c.confPath(i), []byte(conf), 0o644))
+	}
+	return c
+}
+
+func (c *cluster) confPath(i int) string { return filepath.Join(c.dir, fmt.Sprintf("node%d.conf", i)) }
+
+// start runs daemon i (1-based).
+func (c *cluster) start(i int) {
+	c.t.Helper()
+	cmd := exec.Command("ip", "netns", "exec", c.lab.Name(fmt.Sprintf("n%d", i)), os.Args[0], "-f", "-c", c.confPath(i))
+	cmd.Env = append(os.Environ(), "COROSYNCD_TEST_MAIN=1")
+	log := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	c.procs[i-1], c.logs[i-1], c.done[i-1] = cmd, log, done
+}
+
+func (c *cluster) signal(i int, sig syscall.Signal) {
+	if p := c.procs[i-1]; p != nil && p.Process != nil {
+		p.Process.Signal(sig)
+	}
+}
+
+// stop ends daemon i with SIGTERM (SIGKILL if it does not exit), so that it removes the
+// IPC files of clients that disconnected just before.
+func (c *cluster) stop(i int) {
+	if c.procs[i-1] == nil {
+		return
+	}
+	c.signal(i, syscall.SIGTERM)
+	select {
+	case <-c.done[i-1]:
+		c.procs[i-1] = nil
+	case <-time.After(10 * time.Second):
+		c.t.Errorf("node %d ignored SIGTERM", i)
+		c.kill(i)
+	}
+}
+
+// kill stops daemon i with SIGKILL and waits for it.
+func (c *cluster) kill(i int) {
+	if c.procs[i-1] == nil {
+		return
+	}
+	c.signal(i, syscall.SIGKILL)
+	select {
+	case <-c.done[i-1]:
+	case <-time.After(10 * time.Second):
+		c.t.Errorf("node %d did not die", i)
+	}
+	c.procs[i-1] = nil
+}
+
+// waitExit waits for daemon i to exit by itself and returns its status.
+func (c *cluster) waitExit(i int, limit time.Duration) int {
+	c.t.Helper()
+	select {
+	case <-c.done[i-1]:
+	case <-time.After(limit):
+		c.t.Fatalf("node %d still runs after %v:\n%s", i, limit, c.logs[i-1])
+	}
+	code := c.procs[i-1].ProcessState.ExitCode()
+	c.procs[i-1] = nil
+	return code
+}
+
+func (c *cluster) log(i int) string { return c.logs[i-1].String() }
+
+// cmapOf dials node i's cmap service inside its namespace.
+func (c *cluster) cmapOf(i int) *cmap.Client {
+	c.t.Helper()
+	var cl *cmap.Client
+	var err error
+	// The daemon listens once its configuration is loaded; retry until then.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		err = c.lab.Do(fmt.Sprintf("n%d", i), func() (err error) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			cl, err = cmap.Dial(ctx)
+			return err
+		})
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil {
+		c.t.Fatalf("cmap on node %d: %v\n%s", i, err, c.log(i))
+	}
+	c.t.Cleanup(func() { cl.Close() })
+	return cl
+}
+
+func getString(cl *cmap.Client, key string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	v, err := cl.Get(ctx, key)
+	if err != nil {
+		return "<" + err.Error() + ">"
+	}
+	return v.String()
+}
+
+// waitMembers waits until node i's runtime.members shows exactly the members in want as
+// joined (and the others listed as left).
+func (c *cluster) waitMembers(i int, cl *cmap.Client, want []int, limit time.Duration) {
+	c.t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		ok := true
+		var got []string
+		for j := 1; j <= c.n; j++ {
+			s := getString(cl, fmt.Sprintf("runtime.members.%d.status", j))
+			got = append(got, fmt.Sprintf("%d:%s", j, s))
+			in := false
+			for _, w := range want {
+				in = in || w == j
+			}
+			if in != (s == "joined") {
+				ok = false
+			}
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("node %d members %v, want %v joined\n%s", i, got, want, c.log(i))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func seq(n int) []int {
+	var out []int
+	for i := 1; i <= n; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+func TestRingsForm(t *testing.T) {
+	for _, n := range []int{3, 5} {
+		t.Run(fmt.Sprintf("%d nodes", n), func(t *testing.T) {
+			c := newCluster(t, n)
+			for i := 1; i <= n; i++ {
+				c.start(i)
+			}
+			for i := 1; i <= n; i++ {
+				c.waitMembers(i, c.cmapOf(i), seq(n), 30*time.Second)
+			}
+			for i := 1; i <= n; i++ {
+				if !strings.Contains(c.log(i), "Completed service synchronization, ready to provide service.") {
+					t.Errorf("node %d never logged the ready line:\n%s", i, c.log(i))
+				}
+				if !strings.Contains(c.log(i), "A new membership (") {
+					t.Errorf("node %d never logged a membership:\n%s", i, c.log(i))
+				}
+			}
+		})
+	}
+}
+
+func TestKillAndRejoin(t *testing.T) {
+	c := newCluster(t, 3)
+	for i := 1; i <= 3; i++ {
+		c.start(i)
+	}
+	cl1 := c.cmapOf(1)
+	c.waitMembers(1, cl1, []int{1, 2, 3}, 30*time.Second)
+	c.kill(3)
+	c.waitMembers(1, cl1, []int{1, 2}, 30*time.Second)
+	c.waitMembers(2, c.cmapOf(2), []int{1, 2}, 10*time.Second)
+	if !strings.Contains(c.log(1), "A processor failed, forming new configuration") {
+		t.Errorf("node 1 did not log the failure:\n%s", c.log(1))
+	}
+	c.start(3)
+	c.waitMembers(1, cl1, []int{1, 2, 3}, 30*time.Second)
+	if got := getString(cl1, "runtime.members.3.join_count"); got != "2" {
+		t.Errorf("join_count of the restarted node: %s", got)
+	}
+	c.waitMembers(3, c.cmapOf(3), []int{1, 2, 3}, 10*time.Second)
+	t.Logf("node 1:\n%s", c.log(1))
+}
+
+func TestSIGTERMLeavesAtOnce(t *testing.T) {
+	c := newCluster(t, 3)
+	for i := 1; i <= 3; i++ {
+		c.start(i)
+	}
+	cl1 := c.cmapOf(1)
+	c.waitMembers(1, cl1, []int{1, 2, 3}, 30*time.Second)
+	c.signal(3, syscall.SIGTERM)
+	if code := c.waitExit(3, 10*time.Second); code != 0 {
+		t.Errorf("exit status after SIGTERM: %d\n%s", code, c.log(3))
+	}
+	c.waitMembers(1, cl1, []int{1, 2}, 30*time.Second)
+	// A leave is seen through the leaver's join message, not by the token timeout.
+	if strings.Contains(c.log(1), "A processor failed") {
+		t.Errorf("node 1 waited for a token timeout instead of seeing the leave:\n%s", c.log(1))
+	}
+	if !strings.Contains(c.log(3), "Corosync Cluster Engine exiting normally") {
+		t.Errorf("node 3's log:\n%s", c.log(3))
+	}
+}
+
+// TestUDPUAndUDPRings: the udpu and udp transports form rings too (plain UDP, no
+// encryption, as corosync 3.1.7 runs them).
+func TestUDPUAndUDPRings(t *testing.T) {
+	for _, tr := range []string{"udpu", "udp"} {
+		t.Run(tr, func(t *testing.T) {
+			c := newCluster(t, 3)
+			for i := 1; i <= 3; i++ {
+				b, _ := os.ReadFile(c.confPath(i))
+				s := strings.Replace(string(b), "\ttransport: knet\n", "\ttransport: "+tr+"\n", 1)
+				s = strings.Replace(s, "\tcrypto_cipher: aes256\n\tcrypto_hash: sha256\n", "", 1)
+				os.WriteFile(c.confPath(i), []byte(s), 0o644)
+				c.start(i)
+			}
+			for i := 1; i <= 3; i++ {
+				c.waitMembers(i, c.cmapOf(i), []int{1, 2, 3}, 30*time.Second)
+			}
+		})
+	}
+}

@@ -1,0 +1,369 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/corosync-go/corosync/ipc"
+	"github.com/corosync-go/corosync/ipc/cmap"
+	transport "github.com/corosync-go/corosync/l1_transport"
+	evs "github.com/corosync-go/corosync/l3_evs"
+	"github.com/corosync-go/corosync/l4_services/cfgsvc"
+	"github.com/corosync-go/corosync/l4_services/cmapsvc"
+	"github.com/corosync-go/corosync/l4_services/executive"
+	"github.com/corosync-go/corosync/l4_services/icmap"
+	"github.com/corosync-go/corosync/l4_services/rtkeys"
+)
+
+// Version is the corosync release this daemon is compatible with, and our build of it.
+const Version = "3.1.7"
+
+// Exit statuses, corosync's (exec/main.h: COROSYNC_...).
+const (
+	exitOK          = 0
+	exitConfigError = 8
+	exitKilled      = 15 // corosync_fatal_error(COROSYNC_FATAL_ERROR_EXIT) after a kill
+	exitRuntime     = 1
+)
+
+// stopReason says why the daemon stops.
+type stopReason int
+
+const (
+	stopSignal stopReason = iota + 1
+	stopShutdown
+	stopKilled
+)
+
+// cmapEngine gives cmap its place among the engines (service id 0, corosync's name). The
+// map is local to each node, so it has no ordered messages of its own.
+type cmapEngine struct{}
+
+func (cmapEngine) ID() uint16   { return 0 }
+func (cmapEngine) Name() string { return "corosync configuration map access" }
+
+// services are the engines this daemon loads, as corosync names them in cmap.
+var loadedServices = []rtkeys.Service{{ID: 0, Short: "cmap", MsgIDs: 1}, {ID: 1, Short: "cfg", MsgIDs: 5}}
+
+// daemon is one running corosyncd.
+type daemon struct {
+	log   *slog.Logger
+	logs  *logOutput
+	conf  *loaded
+	m     *icmap.Map
+	set   *transport.Settings
+	tr    *transport.Transport
+	x     *executive.Executive
+	srv   *ipc.Server
+	cmap  *cmapsvc.Service
+	cfg   *cfgsvc.Service
+	stats *statsSource
+
+	// ipcStop ends the IPC services; ipcDone counts them until their connections (and
+	// their /dev/shm files) are gone.
+	ipcStop context.CancelFunc
+	ipcDone sync.WaitGroup
+
+	stopOnce sync.Once
+	stopCh   chan stopReason
+	sendBuf  []transport.Packet
+}
+
+// run starts the daemon and blocks until it stops; it returns the exit status.
+func run(ctx context.Context, confPath string, explicit bool, logs *logOutput) int {
+	d := &daemon{logs: logs, log: logs.logger, stopCh: make(chan stopReason, 1)}
+	mainLog := d.log.With("subsys", "MAIN")
+	mainLog.Log(ctx, levelNotice, "Corosync Cluster Engine "+Version+" starting up")
+	mainLog.Info("Corosync built-in features: systemd pie (Go: knet-compatible transport over udp, xdp, rdma)")
+	if err := d.start(ctx, confPath, explicit); err != nil {
+		mainLog.Error(err.Error())
+		mainLog.Error(fmt.Sprintf("Corosync Cluster Engine exiting with status %d.", exitConfigError))
+		d.close()
+		return exitConfigError
+	}
+	reason := d.wait(ctx)
+	code := exitOK
+	switch reason {
+	case stopKilled:
+		code = exitKilled
+	default:
+		d.leave()
+	}
+	d.close()
+	if code == exitOK {
+		mainLog.Log(ctx, levelNotice, "Corosync Cluster Engine exiting normally")
+	} else {
+		mainLog.Error(fmt.Sprintf("Corosync Cluster Engine exiting with status %d.", code))
+	}
+	return code
+}
+
+func (d *daemon) requestStop(r stopReason) {
+	d.stopOnce.Do(func() { d.stopCh <- r })
+}
+
+// start loads the configuration and starts every part; an error means a configuration or
+// set-up problem (exit status 8).
+func (d *daemon) start(ctx context.Context, confPath string, explicit bool) error {
+	conf, err := load(ctx, confPath, explicit)
+	if err != nil {
+		return fmt.Errorf("parse error in config: %w", err)
+	}
+	d.conf = conf
+	if conf.path == "" {
+		d.log.With("subsys", "MAIN").Log(ctx, levelNotice, "No configuration file: running on the embedded default (one node on 127.0.0.1)", "state_dir", conf.stateDir)
+	}
+	d.m = icmap.New()
+	if err := conf.fill(d.m); err != nil {
+		return fmt.Errorf("parse error in config: %w", err)
+	}
+	if err := d.logs.configure(text(d.m)); err != nil {
+		return fmt.Errorf("parse error in config: %w", err)
+	}
+	keys := text(d.m)
+	switch keys["totem.transport"] {
+	case "", "knet", "udpu", "udp":
+	default:
+		return fmt.Errorf("parse error in config: unknown transport %q", keys["totem.transport"])
+	}
+	d.set, err = transport.FromKeys(keys, transport.NodeID(conf.nodeID), transport.LookupHost)
+	if err != nil {
+		return err
+	}
+	if t := keys["totem.transport"]; t == "udpu" || t == "udp" {
+		// corosync 3.1.7 has no encryption on udp and udpu.
+		d.set.Config.Crypto = transport.CryptoConfig{Cipher: "none", Hash: "none"}
+	}
+
+	seqs := newRingSeqStore(conf.stateDir, conf.nodeID)
+	seq, err := seqs.load()
+	if err != nil {
+		return fmt.Errorf("cannot read the ring sequence: %w", err)
+	}
+	d.cfg = cfgsvc.New(cfgsvc.Config{NodeID: conf.nodeID, Map: d.m, Host: (*cfgHost)(d), Log: d.log})
+	d.x, err = executive.New(executive.Config{
+		Totem:        totemConfig(d.m, conf.nodeID),
+		RingSeq:      seq,
+		StoreRingSeq: seqs.store,
+		Send:         d.send,
+		Log:          d.log,
+	}, cmapEngine{}, d.cfg)
+	if err != nil {
+		return err
+	}
+	d.cfg.Bind(d.x.Endpoint(cfgsvc.ServiceID))
+	d.x.Watch(rtkeys.NewMembers(d.m, d.log, d.memberAddrs, d.configVersion()))
+	rtkeys.PublishStatic(d.m, loadedServices)
+
+	d.log.With("subsys", "TOTEM").Log(ctx, levelNotice, "Initializing transport (Kronosnet).")
+	d.tr, err = transport.Start(ctx, d.set, func(from transport.NodeID, pkt []byte) { d.x.Receive(evs.NodeID(from), pkt) }, d.log.With("subsys", "KNET"))
+	if err != nil {
+		return fmt.Errorf("cannot start the transport: %w", err)
+	}
+	for _, ifs := range d.set.Interfaces {
+		d.log.With("subsys", "TOTEM").Info(fmt.Sprintf("Configured link number %d: local addr: %s, port=%d", ifs.Number, ifs.Local.Addr(), ifs.Port))
+	}
+
+	d.stats = &statsSource{d: d}
+	d.cmap = cmapsvc.New(cmapsvc.Config{Map: d.m, Stats: d.stats, Log: d.log})
+	d.srv = ipc.NewServer(ipc.Config{
+		Authorize: d.authorize(),
+		Transport: keys["system.qb_ipc_type"],
+		Log:       d.log.With("subsys", "QB"),
+	})
+	if n := d.srv.RemoveStale("cmap", "cfg"); n > 0 {
+		d.log.With("subsys", "MAIN").Info(fmt.Sprintf("removed %d stale IPC directories of dead daemons", n))
+	}
+	ipcCtx, ipcStop := context.WithCancel(ctx)
+	d.ipcStop = ipcStop
+	for _, svc := range []ipc.Service{d.cmap, d.cfg.IPC()} {
+		ln, err := d.srv.Listen(svc)
+		if err != nil {
+			return fmt.Errorf("cannot listen for IPC on %s: %w", svc.Name(), err)
+		}
+		d.ipcDone.Add(1)
+		go func() {
+			defer d.ipcDone.Done()
+			d.srv.ServeOn(ipcCtx, ln, svc)
+		}()
+		d.log.With("subsys", "SERV").Log(ctx, levelNotice, fmt.Sprintf("Service engine loaded: %s", serviceLongName(svc.Name())))
+	}
+	go func() {
+		err := d.x.Run(ctx)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			d.log.Error("the ring stopped", "err", err)
+		}
+	}()
+	go d.publishCounters(ctx)
+	go func() {
+		select {
+		case <-d.x.Ready():
+			if err := sdNotify("READY=1"); err != nil {
+				d.log.Warn("sd_notify failed", "err", err)
+			}
+		case <-ctx.Done():
+		}
+	}()
+	return nil
+}
+
+func serviceLongName(ipcName string) string {
+	switch ipcName {
+	case "cmap":
+		return "corosync configuration map access [0]"
+	case "cfg":
+		return "corosync configuration service [1]"
+	}
+	return ipcName
+}
+
+// wait blocks until a signal, a cfg shutdown or a kill.
+func (d *daemon) wait(ctx context.Context) stopReason {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	select {
+	case <-sigs:
+		d.log.With("subsys", "MAIN").Log(ctx, levelNotice, "Node was shut down by a signal")
+		return stopSignal
+	case r := <-d.stopCh:
+		return r
+	case <-ctx.Done():
+		return stopSignal
+	}
+}
+
+// leave leaves the ring so that the others reconfigure at once.
+func (d *daemon) leave() {
+	d.log.With("subsys", "SERV").Log(context.Background(), levelNotice, "Unloading all Corosync service engines.")
+	if d.x == nil {
+		return
+	}
+	d.x.Leave()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	// Wait until the loop has sent the leave (Do fails once Run returned).
+	for ctx.Err() == nil {
+		if err := d.x.Do(ctx, func() {}); err != nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (d *daemon) close() {
+	if d.ipcStop != nil {
+		// Disconnect the clients so that their files in /dev/shm go with us.
+		d.ipcStop()
+		done := make(chan struct{})
+		go func() { d.ipcDone.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			d.log.Warn("IPC connections still closing at exit")
+		}
+	}
+	if d.cmap != nil {
+		d.cmap.Close()
+	}
+	if d.tr != nil {
+		d.tr.Close()
+	}
+}
+
+// send hands the ring's packets to the transport.
+func (d *daemon) send(pkts []evs.Packet) error {
+	d.sendBuf = d.sendBuf[:0]
+	for _, p := range pkts {
+		d.sendBuf = append(d.sendBuf, transport.Packet{To: transport.NodeID(p.To), Data: p.Data})
+	}
+	if d.tr == nil {
+		return nil
+	}
+	return d.tr.Send(d.sendBuf)
+}
+
+func (d *daemon) configVersion() uint64 {
+	if v, err := d.m.Get("totem.config_version"); err == nil && v.Type() == cmap.TypeUint64 {
+		return v.Uint64()
+	}
+	return 0
+}
+
+// memberAddrs are a node's configured addresses by link, for runtime.members.<id>.ip.
+func (d *daemon) memberAddrs(id uint32) []string {
+	for _, n := range d.set.Config.Nodes {
+		if uint32(n.ID) != id {
+			continue
+		}
+		var out []string
+		for l, a := range n.Addrs {
+			s := ""
+			if a.IsValid() {
+				s = a.Addr().String()
+			}
+			out = append(out, s)
+			_ = l
+		}
+		for len(out) > 0 && out[len(out)-1] == "" {
+			out = out[:len(out)-1]
+		}
+		return out
+	}
+	return nil
+}
+
+// authorize is corosync's IPC rule (root, or the uidgid keys), plus the daemon's own user
+// so that a daemon run unprivileged serves its own tools.
+func (d *daemon) authorize() func(ipc.Creds) bool {
+	rule := ipc.UIDGIDRule(func(key string) (uint8, bool) {
+		v, err := d.m.Get(key)
+		if err != nil || v.Type() != cmap.TypeUint8 {
+			return 0, false
+		}
+		return v.Uint8(), true
+	})
+	self := uint32(os.Geteuid())
+	return func(c ipc.Creds) bool { return c.UID == self || rule(c) }
+}
+
+// publishCounters copies the per-message counters into runtime.services.* every second.
+func (d *daemon) publishCounters(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			rtkeys.PublishCounters(d.m, loadedServices, d.x.Counters())
+		}
+	}
+}
+
+// nodeIDs are the node table's ids, sorted.
+func (d *daemon) nodeIDs() []uint32 {
+	var ids []uint32
+	for _, n := range d.set.Config.Nodes {
+		ids = append(ids, uint32(n.ID))
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+func addrOnly(ap netip.AddrPort) string {
+	if !ap.IsValid() {
+		return ""
+	}
+	return strings.TrimSpace(ap.Addr().String())
+}
