@@ -43,6 +43,7 @@ type Client struct {
 	ctlPath  string
 
 	mu   sync.Mutex // one request at a time
+	emu  sync.Mutex // one Event at a time; Close takes both before unmapping the rings
 	owed int        // answers of requests abandoned by their context, still to come
 	buf  []byte
 	ebuf []byte
@@ -234,10 +235,13 @@ const receiveSpin = 50 * time.Microsecond
 
 // receiveRing takes the next message off a shm ring, waiting as needed.
 func (c *Client) receiveRing(ctx context.Context, r *ring, buf []byte) ([]byte, error) {
-	stop := func() bool { return c.gone.Load() || ctx.Err() != nil }
+	stop := func() bool { return c.gone.Load() || c.closed.Load() || ctx.Err() != nil }
 	if !r.semWait(receiveSpin, 100*time.Millisecond, stop) {
 		if c.gone.Load() {
 			return nil, ErrDisconnected
+		}
+		if c.closed.Load() {
+			return nil, net.ErrClosed
 		}
 		return nil, ctx.Err()
 	}
@@ -256,7 +260,12 @@ func (c *Client) Event(ctx context.Context) ([]byte, error) {
 	if !c.shm {
 		return c.receive(ctx, c.evSock, c.ebuf)
 	}
+	c.emu.Lock()
+	defer c.emu.Unlock()
 	for {
+		if c.closed.Load() {
+			return nil, net.ErrClosed
+		}
 		if c.evRing.semTryWait() {
 			select { // consume the event's bell if it has come
 			case <-c.bells:
@@ -330,16 +339,21 @@ func (c *Client) Close() error {
 	if c.evSock != nil {
 		c.evSock.Close()
 	}
-	if c.control != nil {
-		unix.Munmap(c.control)
-	}
 	if c.ctlPath != "" {
 		os.Remove(c.ctlPath)
 		os.Remove(c.dir)
 	}
 	err := c.setup.Close()
-	// The setup socket is closed, so the server tears down; the rings stay mapped until
-	// the watcher has stopped using the bells, which is harmless.
+	// The setup socket is closed, so the server tears down and the watcher closes the
+	// bells. A Request or Event in flight on another goroutine sees closed (or the bells
+	// closing) within one wait slice; the rings are unmapped only once both have left.
+	c.mu.Lock()
+	c.emu.Lock()
+	defer c.emu.Unlock()
+	defer c.mu.Unlock()
+	if c.control != nil {
+		unix.Munmap(c.control)
+	}
 	for _, r := range []*ring{c.reqRing, c.respRing, c.evRing} {
 		if r != nil {
 			r.detach()
