@@ -86,10 +86,16 @@ func run(ctx context.Context, confPath string, explicit bool, logs *logOutput) i
 	mainLog.Log(ctx, levelNotice, "Corosync Cluster Engine "+Version+" starting up")
 	mainLog.Info("Corosync built-in features: systemd pie (Go: knet-compatible transport over udp, xdp, rdma)")
 	if err := d.start(ctx, confPath, explicit); err != nil {
-		mainLog.Error(err.Error())
-		mainLog.Error(fmt.Sprintf("Corosync Cluster Engine exiting with status %d.", exitConfigError))
+		code := exitConfigError
+		if msg, ok := configError(err); ok {
+			code = exitLogConfigError
+			mainLog.Error(msg)
+		} else {
+			mainLog.Error(err.Error())
+		}
+		mainLog.Error(fmt.Sprintf("Corosync Cluster Engine exiting with status %d.", code))
 		d.close()
-		return exitConfigError
+		return code
 	}
 	reason := d.wait(ctx)
 	code := exitOK
@@ -128,8 +134,9 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 		return fmt.Errorf("parse error in config: %w", err)
 	}
 	if err := d.logs.configure(text(d.m)); err != nil {
-		return fmt.Errorf("parse error in config: %w", err)
+		return err
 	}
+	d.trackLogging(ctx)
 	keys := text(d.m)
 	switch keys["totem.transport"] {
 	case "", "knet", "udpu", "udp":
@@ -225,6 +232,34 @@ func serviceLongName(ipcName string) string {
 		return "corosync configuration service [1]"
 	}
 	return ipcName
+}
+
+// trackLogging applies changes of logging.* keys made at run time (corosync-cmapctl -s
+// logging.debug str on), as corosync's logconfig does.
+func (d *daemon) trackLogging(ctx context.Context) {
+	changed := make(chan struct{}, 1)
+	_, err := d.m.Track("logging.", icmap.Add|icmap.Modify|icmap.Delete|icmap.Prefix, func(icmap.Event, string, icmap.Value, icmap.Value) {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	})
+	if err != nil {
+		d.log.Error("cannot track the logging keys", "err", err)
+		return
+	}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-changed:
+				if err := d.logs.configure(text(d.m)); err != nil {
+					d.log.With("subsys", "MAIN").Error("logging configuration refused: " + err.Error())
+				}
+			}
+		}
+	}()
 }
 
 // wait blocks until a signal, a cfg shutdown or a kill.
