@@ -157,6 +157,25 @@ func TestDebianToolsAgainstOurDaemon(t *testing.T) {
 			}
 		}
 	}
+	// Our Go tools print against our daemon exactly what Debian's print against it.
+	bin := t.TempDir()
+	for _, tool := range []string{"corosync-cmapctl", "corosync-cfgtool"} {
+		if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, tool), "../"+tool).CombinedOutput(); err != nil {
+			t.Fatalf("building %s: %v\n%s", tool, err, out)
+		}
+	}
+	for _, args := range [][]string{
+		{"corosync-cfgtool", "-s"}, {"corosync-cfgtool", "-sb"}, {"corosync-cfgtool", "-n"}, {"corosync-cfgtool", "-a", "1"},
+		{"corosync-cmapctl", "totem."}, {"corosync-cmapctl", "nodelist."}, {"corosync-cmapctl", "runtime.members."},
+		{"corosync-cmapctl", "-g", "totem.token"}, {"corosync-cmapctl", "-g", "no.such.key"},
+	} {
+		debian, _ := ns.Command(args[0], args[1:]...).CombinedOutput()
+		ours, _ := ns.Command(filepath.Join(bin, args[0]), args[1:]...).CombinedOutput()
+		if string(debian) != string(ours) {
+			t.Errorf("%v against our daemon:\nDebian's tool:\n%s\nour tool:\n%s", args, debian, ours)
+		}
+	}
+
 	// The stats map has the same shape for the ring's counters.
 	theirs, ours = run(ref.Command("corosync-cmapctl", "-m", "stats", "stats.srp.")), run(ns.Command("corosync-cmapctl", "-m", "stats", "stats.srp."))
 	if a, b := keyNames(theirs), keyNames(ours); strings.Join(a, ",") != strings.Join(b, ",") {
