@@ -50,6 +50,7 @@ type cluster struct {
 	dir   string
 	n     int
 	procs []*exec.Cmd
+	env   []string // extra environment of the daemons
 	logs  []*lockedBuffer
 	done  []chan struct{}
 }
@@ -120,7 +121,7 @@ func (c *cluster) confPath(i int) string { return filepath.Join(c.dir, fmt.Sprin
 func (c *cluster) start(i int) {
 	c.t.Helper()
 	cmd := exec.Command("ip", "netns", "exec", c.lab.Name(fmt.Sprintf("n%d", i)), os.Args[0], "-f", "-c", c.confPath(i))
-	cmd.Env = append(os.Environ(), "COROSYNCD_TEST_MAIN=1")
+	cmd.Env = append(append(os.Environ(), "COROSYNCD_TEST_MAIN=1"), c.env...)
 	log := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
@@ -315,6 +316,29 @@ func TestSIGTERMLeavesAtOnce(t *testing.T) {
 	}
 	if !strings.Contains(c.log(3), "Corosync Cluster Engine exiting normally") {
 		t.Errorf("node 3's log:\n%s", c.log(3))
+	}
+}
+
+// TestDefaultCrypto: with an authkey and no crypto_cipher/crypto_hash, the ring is
+// encrypted (aes256), and a node with a different key cannot join.
+func TestDefaultCrypto(t *testing.T) {
+	c := newCluster(t, 3)
+	for i := 1; i <= 3; i++ {
+		b, _ := os.ReadFile(c.confPath(i))
+		s := strings.Replace(string(b), "\tcrypto_cipher: aes256\n\tcrypto_hash: sha256\n", "", 1)
+		if i == 3 {
+			other := filepath.Join(c.dir, "otherkey")
+			os.WriteFile(other, make([]byte, 256), 0o400)
+			s = strings.Replace(s, filepath.Join(c.dir, "authkey"), other, 1)
+		}
+		os.WriteFile(c.confPath(i), []byte(s), 0o644)
+		c.start(i)
+	}
+	c.waitMembers(1, c.cmapOf(1), []int{1, 2}, 30*time.Second)
+	time.Sleep(2 * time.Second) // node 3 keeps trying; it must stay out
+	c.waitMembers(1, c.cmapOf(1), []int{1, 2}, time.Second)
+	if !strings.Contains(c.log(1), "crypto=aes256") {
+		t.Errorf("node 1 does not encrypt:\n%s", c.log(1))
 	}
 }
 
