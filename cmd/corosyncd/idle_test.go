@@ -98,6 +98,11 @@ func idleRun(t *testing.T, d time.Duration, reference bool) (cpu []float64, chan
 		cpu = append(cpu, 100*float64(end-start[i-1])/float64(wall))
 		changes += strings.Count(c.log(i), "A new membership") - before[i-1]
 	}
+	if changes > 0 {
+		for i := 1; i <= 3; i++ {
+			t.Logf("node %d:\n%s", i, c.log(i))
+		}
+	}
 	return cpu, changes
 }
 
