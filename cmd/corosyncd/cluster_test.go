@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -51,8 +52,11 @@ type cluster struct {
 	n     int
 	procs []*exec.Cmd
 	env   []string // extra environment of the daemons
-	logs  []*lockedBuffer
-	done  []chan struct{}
+	// reference lists the nodes that run Debian's corosync: they leave their blackbox
+	// files in /dev/shm, which stop removes.
+	reference []int
+	logs      []*lockedBuffer
+	done      []chan struct{}
 }
 
 func nodeAddr(i int) string { return fmt.Sprintf("10.77.0.%d", i) }
@@ -144,10 +148,16 @@ func (c *cluster) stop(i int) {
 	if c.procs[i-1] == nil {
 		return
 	}
+	pid := c.procs[i-1].Process.Pid
 	c.signal(i, syscall.SIGTERM)
 	select {
 	case <-c.done[i-1]:
 		c.procs[i-1] = nil
+		if slices.Contains(c.reference, i) {
+			for _, f := range []string{"data", "header"} {
+				os.Remove(fmt.Sprintf("/dev/shm/qb-corosync-%d-blackbox-%s", pid, f))
+			}
+		}
 	case <-time.After(10 * time.Second):
 		c.t.Errorf("node %d ignored SIGTERM", i)
 		c.kill(i)

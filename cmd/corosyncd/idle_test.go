@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,14 +31,8 @@ func cpuTime(pid int) (time.Duration, error) {
 // startReference runs Debian's corosync 3.1.7 as node i of the lab, with private state.
 func (c *cluster) startReference(i int) {
 	c.t.Helper()
-	script := `set -e
-mount --make-rprivate /
-mount -t tmpfs tmpfs /run
-mkdir -p /var/lib/corosync /var/log/corosync
-mount -t tmpfs tmpfs /var/lib/corosync
-mount -t tmpfs tmpfs /var/log/corosync
-exec ` + refcorosync.Binary + ` -f -c "$1"`
-	cmd := exec.Command("ip", "netns", "exec", c.lab.Name(fmt.Sprintf("n%d", i)), "unshare", "-m", "sh", "-c", script, "sh", c.confPath(i))
+	cmd := refcorosync.ServeCommand(c.lab.Name(fmt.Sprintf("n%d", i)), c.confPath(i))
+	c.reference = append(c.reference, i)
 	log := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {

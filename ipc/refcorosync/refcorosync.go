@@ -154,16 +154,7 @@ func start(dir string, opts Options) (*Instance, error) {
 	if err := os.WriteFile(inst.ConfPath, []byte(conf(opts)), 0o644); err != nil {
 		return fail(err)
 	}
-	// ip netns exec already gives a private mount namespace; unshare makes sure the tmpfs
-	// mounts cannot propagate back to the host whatever its propagation settings.
-	script := `set -e
-mount --make-rprivate /
-mount -t tmpfs tmpfs /run
-mkdir -p /var/lib/corosync /var/log/corosync
-mount -t tmpfs tmpfs /var/lib/corosync
-mount -t tmpfs tmpfs /var/log/corosync
-exec ` + Binary + ` -f -c "$1"`
-	inst.cmd = exec.Command("ip", "netns", "exec", ns, "unshare", "-m", "sh", "-c", script, "sh", inst.ConfPath)
+	inst.cmd = ServeCommand(ns, inst.ConfPath)
 	inst.cmd.Stdout = inst.log
 	inst.cmd.Stderr = inst.log
 	if err := inst.cmd.Start(); err != nil {
@@ -179,6 +170,23 @@ exec ` + Binary + ` -f -c "$1"`
 		return nil, err
 	}
 	return inst, nil
+}
+
+// ServeCommand returns a command that runs Debian's corosync -f -c conf in the named
+// network namespace with private, empty /run, /var/lib/corosync and /var/log/corosync
+// (tmpfs in a mount namespace of its own), so that nothing it writes reaches the host. The
+// process is ip, unshare, sh and corosync exec'd in place: signals reach corosync itself.
+func ServeCommand(netns, conf string) *exec.Cmd {
+	// ip netns exec already gives a private mount namespace; unshare makes sure the tmpfs
+	// mounts cannot propagate back to the host whatever its propagation settings.
+	script := `set -e
+mount --make-rprivate /
+mount -t tmpfs tmpfs /run
+mkdir -p /var/lib/corosync /var/log/corosync
+mount -t tmpfs tmpfs /var/lib/corosync
+mount -t tmpfs tmpfs /var/log/corosync
+exec ` + Binary + ` -f -c "$1"`
+	return exec.Command("ip", "netns", "exec", netns, "unshare", "-m", "sh", "-c", script, "sh", conf)
 }
 
 func conf(opts Options) string {
