@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"sort"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"github.com/corosync-go/corosync/l4_services/cmapsvc"
 	"github.com/corosync-go/corosync/l4_services/executive"
 	"github.com/corosync-go/corosync/l4_services/icmap"
+	"github.com/corosync-go/corosync/l4_services/logsys"
 	"github.com/corosync-go/corosync/l4_services/rtkeys"
 )
 
@@ -44,6 +44,9 @@ const (
 	stopShutdown
 	stopKilled
 )
+
+// sub returns the daemon's logger for a corosync subsystem ("MAIN", "TOTEM", ...).
+func (d *daemon) sub(name string) *slog.Logger { return d.log.With(logsys.SubsysKey, name) }
 
 // cmapEngine gives cmap its place among the engines (service id 0, corosync's name). The
 // map is local to each node, so it has no ordered messages of its own.
@@ -82,7 +85,7 @@ type daemon struct {
 // run starts the daemon and blocks until it stops; it returns the exit status.
 func run(ctx context.Context, confPath string, explicit bool, logs *logOutput) int {
 	d := &daemon{logs: logs, log: logs.logger, stopCh: make(chan stopReason, 1)}
-	mainLog := d.log.With("subsys", "MAIN")
+	mainLog := d.sub("MAIN")
 	mainLog.Log(ctx, levelNotice, "Corosync Cluster Engine "+Version+" starting up")
 	mainLog.Info("Corosync built-in features: systemd pie (Go: knet-compatible transport over udp, xdp, rdma)")
 	if err := d.start(ctx, confPath, explicit); err != nil {
@@ -127,7 +130,7 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 	}
 	d.conf = conf
 	if conf.path == "" {
-		d.log.With("subsys", "MAIN").Log(ctx, levelNotice, "No configuration file: running on the embedded default (one node on 127.0.0.1)", "state_dir", conf.stateDir)
+		d.sub("MAIN").Log(ctx, levelNotice, "No configuration file: running on the embedded default (one node on 127.0.0.1)", "state_dir", conf.stateDir)
 	}
 	d.m = icmap.New()
 	if err := conf.fill(d.m); err != nil {
@@ -172,13 +175,13 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 	d.x.Watch(rtkeys.NewMembers(d.m, d.log, d.memberAddrs, d.configVersion()))
 	rtkeys.PublishStatic(d.m, loadedServices)
 
-	d.log.With("subsys", "TOTEM").Log(ctx, levelNotice, "Initializing transport (Kronosnet).")
-	d.tr, err = transport.Start(ctx, d.set, func(from transport.NodeID, pkt []byte) { d.x.Receive(evs.NodeID(from), pkt) }, d.log.With("subsys", "KNET"))
+	d.sub("TOTEM").Log(ctx, levelNotice, "Initializing transport (Kronosnet).")
+	d.tr, err = transport.Start(ctx, d.set, func(from transport.NodeID, pkt []byte) { d.x.Receive(evs.NodeID(from), pkt) }, d.sub("KNET"))
 	if err != nil {
 		return fmt.Errorf("cannot start the transport: %w", err)
 	}
 	for _, ifs := range d.set.Interfaces {
-		d.log.With("subsys", "TOTEM").Info(fmt.Sprintf("Configured link number %d: local addr: %s, port=%d", ifs.Number, ifs.Local.Addr(), ifs.Port))
+		d.sub("TOTEM").Info(fmt.Sprintf("Configured link number %d: local addr: %s, port=%d", ifs.Number, ifs.Local.Addr(), ifs.Port))
 	}
 
 	d.stats = &statsSource{d: d}
@@ -186,10 +189,10 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 	d.srv = ipc.NewServer(ipc.Config{
 		Authorize: d.authorize(),
 		Transport: keys["system.qb_ipc_type"],
-		Log:       d.log.With("subsys", "QB"),
+		Log:       d.sub("QB"),
 	})
 	if n := d.srv.RemoveStale("cmap", "cfg"); n > 0 {
-		d.log.With("subsys", "MAIN").Info(fmt.Sprintf("removed %d stale IPC directories of dead daemons", n))
+		d.sub("MAIN").Info(fmt.Sprintf("removed %d stale IPC directories of dead daemons", n))
 	}
 	ipcCtx, ipcStop := context.WithCancel(ctx)
 	d.ipcStop = ipcStop
@@ -203,7 +206,7 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 			defer d.ipcDone.Done()
 			d.srv.ServeOn(ipcCtx, ln, svc)
 		}()
-		d.log.With("subsys", "SERV").Log(ctx, levelNotice, fmt.Sprintf("Service engine loaded: %s", serviceLongName(svc.Name())))
+		d.sub("SERV").Log(ctx, levelNotice, fmt.Sprintf("Service engine loaded: %s", serviceLongName(svc.Name())))
 	}
 	go func() {
 		err := d.x.Run(ctx)
@@ -255,7 +258,7 @@ func (d *daemon) trackLogging(ctx context.Context) {
 				return
 			case <-changed:
 				if err := d.logs.configure(text(d.m)); err != nil {
-					d.log.With("subsys", "MAIN").Error("logging configuration refused: " + err.Error())
+					d.sub("MAIN").Error("logging configuration refused: " + err.Error())
 				}
 			}
 		}
@@ -269,7 +272,7 @@ func (d *daemon) wait(ctx context.Context) stopReason {
 	defer signal.Stop(sigs)
 	select {
 	case <-sigs:
-		d.log.With("subsys", "MAIN").Log(ctx, levelNotice, "Node was shut down by a signal")
+		d.sub("MAIN").Log(ctx, levelNotice, "Node was shut down by a signal")
 		return stopSignal
 	case r := <-d.stopCh:
 		return r
@@ -280,19 +283,15 @@ func (d *daemon) wait(ctx context.Context) stopReason {
 
 // leave leaves the ring so that the others reconfigure at once.
 func (d *daemon) leave() {
-	d.log.With("subsys", "SERV").Log(context.Background(), levelNotice, "Unloading all Corosync service engines.")
+	d.sub("SERV").Log(context.Background(), levelNotice, "Unloading all Corosync service engines.")
 	if d.x == nil {
 		return
 	}
 	d.x.Leave()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	// Wait until the loop has sent the leave (Do fails once Run returned).
-	for ctx.Err() == nil {
-		if err := d.x.Do(ctx, func() {}); err != nil {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
+	select {
+	case <-d.x.Done(): // the leave has been sent
+	case <-time.After(2 * time.Second):
+		d.log.Warn("the ring did not stop within 2 s of the leave")
 	}
 }
 
@@ -342,13 +341,8 @@ func (d *daemon) memberAddrs(id uint32) []string {
 			continue
 		}
 		var out []string
-		for l, a := range n.Addrs {
-			s := ""
-			if a.IsValid() {
-				s = a.Addr().String()
-			}
-			out = append(out, s)
-			_ = l
+		for _, a := range n.Addrs {
+			out = append(out, addrOnly(a))
 		}
 		for len(out) > 0 && out[len(out)-1] == "" {
 			out = out[:len(out)-1]
@@ -381,7 +375,9 @@ func (d *daemon) publishCounters(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			rtkeys.PublishCounters(d.m, loadedServices, d.x.Counters())
+			if counters, err := d.x.Counters(ctx); err == nil {
+				rtkeys.PublishCounters(d.m, loadedServices, counters)
+			}
 		}
 	}
 }
@@ -400,5 +396,5 @@ func addrOnly(ap netip.AddrPort) string {
 	if !ap.IsValid() {
 		return ""
 	}
-	return strings.TrimSpace(ap.Addr().String())
+	return ap.Addr().String()
 }

@@ -117,7 +117,7 @@ func (h *cfgHost) Reload() ipc.CS {
 	}
 	l, err := load(context.Background(), d.conf.path, true)
 	if err != nil {
-		d.log.With("subsys", "CFG").Error("Unable to reload config file: " + err.Error())
+		d.sub("CFG").Error("Unable to reload config file: " + err.Error())
 		m.Set("config.reload_status", cmap.Int32(int32(ipc.CSErrInvalid)))
 		return ipc.CSErrInvalid
 	}
@@ -128,7 +128,7 @@ func (h *cfgHost) Reload() ipc.CS {
 		nv, ok := next[k]
 		if (err == nil) != ok || (ok && !old.Equal(nv)) {
 			if ok {
-				d.log.With("subsys", "CFG").Log(context.Background(), levelNotice, fmt.Sprintf("Modified entry '%s' in corosync.conf cannot be changed at run-time", k))
+				d.sub("CFG").Log(context.Background(), levelNotice, fmt.Sprintf("Modified entry '%s' in corosync.conf cannot be changed at run-time", k))
 			}
 			if err == nil {
 				next[k] = old
@@ -152,11 +152,11 @@ func (h *cfgHost) Reload() ipc.CS {
 	}
 	cs := ipc.CSOk
 	if failed != nil {
-		d.log.With("subsys", "CFG").Error("Error making new config live. cmap database may be inconsistent")
+		d.sub("CFG").Error("Error making new config live. cmap database may be inconsistent")
 		cs = ipc.CSErrLibrary
 	}
 	if err := d.logs.configure(text(m)); err != nil {
-		d.log.With("subsys", "CFG").Error("Configuration is not valid: " + err.Error())
+		d.sub("CFG").Error("Configuration is not valid: " + err.Error())
 	}
 	m.Set("config.reload_status", cmap.Int32(int32(cs)))
 	m.Set("config.reload_in_progress", cmap.Uint8(0))

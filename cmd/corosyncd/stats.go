@@ -19,36 +19,65 @@ type statsSource struct{ d *daemon }
 // snapshotTimeout bounds a stats read waiting for the ring's goroutine.
 const snapshotTimeout = time.Second
 
-func (s *statsSource) all() map[string]icmap.Value {
+// wants reports whether keys under root can start with prefix (or prefix is under root):
+// only those families are computed, so a GET of one knet key does not wait for a ring
+// snapshot.
+func wants(prefix, root string) bool {
+	return strings.HasPrefix(root, prefix) || strings.HasPrefix(prefix, root)
+}
+
+// collect computes the keys of the families that prefix can match.
+func (s *statsSource) collect(prefix string) map[string]icmap.Value {
 	out := map[string]icmap.Value{}
-	d := s.d
+	if wants(prefix, "stats.srp.") {
+		s.srp(out)
+	}
+	if wants(prefix, "stats.knet.") {
+		s.knet(out)
+	}
+	if wants(prefix, "stats.ipcs.") {
+		ipcStats := s.d.srv.Stats()
+		out["stats.ipcs.global.active"] = cmap.Uint64(uint64(ipcStats.Active))
+		out["stats.ipcs.global.closed"] = cmap.Uint64(uint64(max(0, ipcStats.Accepted-ipcStats.Active)))
+	}
+	return out
+}
+
+// srp adds the ring's counters under corosync's stats.srp names.
+func (s *statsSource) srp(out map[string]icmap.Value) {
 	ctx, cancel := context.WithTimeout(context.Background(), snapshotTimeout)
 	defer cancel()
-	if snap, err := d.x.Snapshot(ctx); err == nil {
-		t := snap.Totem
-		u64 := map[string]uint64{
-			"orf_token_tx": t.OrfTokenTx, "orf_token_rx": t.OrfTokenRx,
-			"memb_merge_detect_tx": t.MergeDetectTx, "memb_merge_detect_rx": t.MergeDetectRx,
-			"memb_join_tx": t.MembJoinTx, "memb_join_rx": t.MembJoinRx,
-			"mcast_tx": t.McastTx, "mcast_retx": t.McastRetx, "mcast_rx": t.McastRx,
-			"memb_commit_token_tx": t.CommitTokenTx, "memb_commit_token_rx": t.CommitTokenRx,
-			"token_hold_cancel_tx": t.TokenHoldCancelTx, "token_hold_cancel_rx": t.CancelRx,
-			"operational_entered": t.OperationalEntered, "operational_token_lost": t.TokenLosses,
-			"gather_entered": t.GatherEntered, "gather_token_lost": 0,
-			"commit_entered": t.CommitEntered, "commit_token_lost": 0,
-			"recovery_entered": t.RecoveryEntered, "recovery_token_lost": 0,
-			"consensus_timeouts": t.ConsensusTimeouts, "rx_msg_dropped": t.RxDropped + t.DecodeErrors,
-			"time_since_token_last_received": 0,
-		}
-		for k, v := range u64 {
-			out["stats.srp."+k] = cmap.Uint64(v)
-		}
-		for _, k := range []string{"avg_backlog_calc", "avg_token_workload", "continuous_gather", "continuous_sendmsg_failures", "mtt_rx_token"} {
-			out["stats.srp."+k] = cmap.Uint32(0)
-		}
-		out["stats.srp.firewall_enabled_or_nic_failure"] = cmap.Uint8(0)
+	snap, err := s.d.x.Snapshot(ctx)
+	if err != nil {
+		return
 	}
-	for _, ls := range d.tr.Stats().Links {
+	t := snap.Totem
+	u64 := map[string]uint64{
+		"orf_token_tx": t.OrfTokenTx, "orf_token_rx": t.OrfTokenRx,
+		"memb_merge_detect_tx": t.MergeDetectTx, "memb_merge_detect_rx": t.MergeDetectRx,
+		"memb_join_tx": t.MembJoinTx, "memb_join_rx": t.MembJoinRx,
+		"mcast_tx": t.McastTx, "mcast_retx": t.McastRetx, "mcast_rx": t.McastRx,
+		"memb_commit_token_tx": t.CommitTokenTx, "memb_commit_token_rx": t.CommitTokenRx,
+		"token_hold_cancel_tx": t.TokenHoldCancelTx, "token_hold_cancel_rx": t.CancelRx,
+		"operational_entered": t.OperationalEntered, "operational_token_lost": t.TokenLosses,
+		"gather_entered": t.GatherEntered, "gather_token_lost": 0,
+		"commit_entered": t.CommitEntered, "commit_token_lost": 0,
+		"recovery_entered": t.RecoveryEntered, "recovery_token_lost": 0,
+		"consensus_timeouts": t.ConsensusTimeouts, "rx_msg_dropped": t.RxDropped + t.DecodeErrors,
+		"time_since_token_last_received": 0,
+	}
+	for k, v := range u64 {
+		out["stats.srp."+k] = cmap.Uint64(v)
+	}
+	for _, k := range []string{"avg_backlog_calc", "avg_token_workload", "continuous_gather", "continuous_sendmsg_failures", "mtt_rx_token"} {
+		out["stats.srp."+k] = cmap.Uint32(0)
+	}
+	out["stats.srp.firewall_enabled_or_nic_failure"] = cmap.Uint8(0)
+}
+
+// knet adds the per-link counters of the transport.
+func (s *statsSource) knet(out map[string]icmap.Value) {
+	for _, ls := range s.d.tr.Stats().Links {
 		p := fmt.Sprintf("stats.knet.node%d.link%d.", ls.Node, ls.Link)
 		b := func(v bool) icmap.Value {
 			if v {
@@ -73,16 +102,12 @@ func (s *statsSource) all() map[string]icmap.Value {
 		out[p+"up_count"] = cmap.Uint32(uint32(ls.UpCount))
 		out[p+"down_count"] = cmap.Uint32(uint32(ls.DownCount))
 	}
-	ipcStats := d.srv.Stats()
-	out["stats.ipcs.global.active"] = cmap.Uint64(uint64(ipcStats.Active))
-	out["stats.ipcs.global.closed"] = cmap.Uint64(uint64(max(0, ipcStats.Accepted-ipcStats.Active)))
-	return out
 }
 
 // Keys implements cmapsvc.StatsSource.
 func (s *statsSource) Keys(prefix string) []icmap.KeyInfo {
 	var out []icmap.KeyInfo
-	for k, v := range s.all() {
+	for k, v := range s.collect(prefix) {
 		if strings.HasPrefix(k, prefix) {
 			out = append(out, icmap.KeyInfo{Key: k, Type: v.Type(), Bytes: v.Len()})
 		}
@@ -96,7 +121,7 @@ func (s *statsSource) Get(key string) (icmap.Value, error) {
 	if !strings.HasPrefix(key, "stats.") {
 		return icmap.Value{}, ipc.CSErrNotExist
 	}
-	v, ok := s.all()[key]
+	v, ok := s.collect(key)[key]
 	if !ok {
 		return icmap.Value{}, ipc.CSErrNotExist
 	}

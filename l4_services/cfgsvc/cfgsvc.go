@@ -13,6 +13,7 @@ import (
 	"github.com/corosync-go/corosync/ipc/cfg"
 	evs "github.com/corosync-go/corosync/l3_evs"
 	"github.com/corosync-go/corosync/l4_services/icmap"
+	"github.com/corosync-go/corosync/l4_services/logsys"
 )
 
 // ServiceID is corosync's CFG_SERVICE.
@@ -108,7 +109,7 @@ func New(c Config) *Service {
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
-	return &Service{cfg: c, log: c.Log.With("subsys", "CFG"), trackers: map[*conn]bool{}, reloads: map[uint64]*ipc.Conn{}}
+	return &Service{cfg: c, log: c.Log.With(logsys.SubsysKey, "CFG"), trackers: map[*conn]bool{}, reloads: map[uint64]*ipc.Conn{}}
 }
 
 // Bind sets the sender of the engine's ordered messages.
@@ -334,11 +335,11 @@ func (s *Service) Deliver(sender evs.NodeID, id uint16, msg []byte) {
 		target := binary.LittleEndian.Uint32(msg)
 		s.log.Debug(fmt.Sprintf("request to kill node %d (us=%d)", target, s.cfg.NodeID))
 		if target == s.cfg.NodeID {
-			s.log.Log(context.Background(), levelNotice, fmt.Sprintf("Killed by node %d : %s", sender, msg[4:]))
+			s.log.Log(context.Background(), logsys.LevelNotice, fmt.Sprintf("Killed by node %d : %s", sender, msg[4:]))
 			s.cfg.Host.Killed()
 		}
 	case execShutdown:
-		s.log.Log(context.Background(), levelNotice, fmt.Sprintf("Node %d was shut down by sysadmin", sender))
+		s.log.Log(context.Background(), logsys.LevelNotice, fmt.Sprintf("Node %d was shut down by sysadmin", sender))
 		if uint32(sender) == s.cfg.NodeID {
 			s.cfg.Host.Shutdown()
 		}

@@ -4,17 +4,14 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/corosync-go/corosync/ipc"
 	"github.com/corosync-go/corosync/ipc/cfg"
 	"github.com/corosync-go/corosync/ipc/cmap"
 	evs "github.com/corosync-go/corosync/l3_evs"
+	"github.com/corosync-go/corosync/l4_services/logsys"
 )
-
-// levelNotice is corosync's notice level (logsys.LevelNotice).
-const levelNotice = slog.Level(2)
 
 func (s *Service) trackStart(ci *conn) {
 	s.mu.Lock()
@@ -182,7 +179,7 @@ func (s *Service) reload(sender evs.NodeID, msg []byte) {
 	if len(msg) != 8 {
 		return
 	}
-	s.log.Log(context.Background(), levelNotice, fmt.Sprintf("Config reload requested by node %d", sender))
+	s.log.Log(context.Background(), logsys.LevelNotice, fmt.Sprintf("Config reload requested by node %d", sender))
 	cs := s.cfg.Host.Reload()
 	if uint32(sender) != s.cfg.NodeID {
 		return

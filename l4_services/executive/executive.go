@@ -12,16 +12,11 @@ import (
 	"time"
 
 	evs "github.com/corosync-go/corosync/l3_evs"
+	"github.com/corosync-go/corosync/l4_services/logsys"
 )
-
-// LevelNotice is corosync's notice level, between slog's Info and Warn (the same value as
-// logsys.LevelNotice): corosync's well-known lines ("A new membership ... was formed",
-// "Completed service synchronization") are notices.
-const LevelNotice = slog.Level(2)
 
 // Subsystem names used in log records (the "subsys" attribute).
 const (
-	SubsysKey   = "subsys"
 	SubsysTotem = "TOTEM"
 	SubsysSync  = "SYNC"
 	SubsysMain  = "MAIN"
@@ -64,7 +59,7 @@ type Config struct {
 	// Send hands packets to the transport in order. Packet data is valid only during the
 	// call.
 	Send func(pkts []evs.Packet) error
-	// Log receives the executive's records; subsystems are set with SubsysKey.
+	// Log receives the executive's records; subsystems are set with logsys.SubsysKey.
 	Log *slog.Logger
 	// QueueBytes bounds messages submitted and not yet taken by the ring
 	// (DefaultQueueBytes); Submit says ErrTryAgain beyond it.
@@ -111,6 +106,7 @@ type Executive struct {
 	sync      syncState
 	ready     chan struct{}
 	readyOnce sync.Once
+	done      chan struct{} // closed when Run returns
 	outBuf    []byte
 }
 
@@ -138,11 +134,12 @@ func New(cfg Config, engines ...Engine) (*Executive, error) {
 		engines:  map[uint16]Engine{},
 		wake:     make(chan struct{}, 1),
 		ready:    make(chan struct{}),
-		log:      cfg.Log.With(SubsysKey, SubsysMain),
-		totemLog: cfg.Log.With(SubsysKey, SubsysTotem),
-		syncLog:  cfg.Log.With(SubsysKey, SubsysSync),
+		done:     make(chan struct{}),
+		counters: counters{},
+		log:      cfg.Log.With(logsys.SubsysKey, SubsysMain),
+		totemLog: cfg.Log.With(logsys.SubsysKey, SubsysTotem),
+		syncLog:  cfg.Log.With(logsys.SubsysKey, SubsysSync),
 	}
-	x.counters.init()
 	for _, e := range engines {
 		if e.ID() == syncService {
 			return nil, fmt.Errorf("executive: service id %d is reserved", e.ID())
@@ -221,7 +218,6 @@ func (x *Executive) submit(service uint16, msgID uint16, msg []byte, g evs.Guara
 	x.queue = append(x.queue, queued{service: service, g: g, msg: buf})
 	x.queueBytes += total
 	x.mu.Unlock()
-	x.counters.add(service, msgID, true)
 	x.poke()
 	return nil
 }
@@ -245,6 +241,9 @@ func (x *Executive) Do(ctx context.Context, f func()) error {
 	}
 }
 
+// Done is closed once Run has returned (after Leave, the leave has been sent).
+func (x *Executive) Done() <-chan struct{} { return x.done }
+
 // Leave makes Run leave the ring gracefully (peers reconfigure at once, without waiting
 // for a token timeout) and return. Safe from any goroutine.
 func (x *Executive) Leave() {
@@ -257,6 +256,7 @@ func (x *Executive) Leave() {
 // Run drives the node until ctx ends (an abrupt stop: peers notice by token loss) or Leave
 // completes. It returns nil after a graceful leave.
 func (x *Executive) Run(ctx context.Context) error {
+	defer close(x.done)
 	defer func() {
 		x.mu.Lock()
 		x.stopped = true
@@ -364,6 +364,9 @@ func (x *Executive) takeQueue() {
 			}
 			x.log.Error("dropping a message the ring refused", "service", q.service, "err", err)
 		}
+		if q.service != syncService {
+			x.counters.add(q.service, binary.LittleEndian.Uint16(q.msg), true)
+		}
 		x.queueBytes -= len(q.msg)
 		n++
 	}
@@ -378,7 +381,7 @@ func (x *Executive) logTotem(text string) {
 	level := slog.LevelDebug
 	for _, p := range []string{"A new membership", "A processor failed", "The token was lost", "FAILED TO RECEIVE"} {
 		if strings.HasPrefix(text, p) {
-			level = LevelNotice
+			level = logsys.LevelNotice
 		}
 	}
 	x.totemLog.Log(context.Background(), level, text)

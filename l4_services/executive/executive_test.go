@@ -232,7 +232,7 @@ func TestRingSyncAndOrder(t *testing.T) {
 			t.Fatalf("node %d delivered a different order", m.e.id)
 		}
 	}
-	counters := ms[0].x.Counters()
+	counters, _ := ms[0].x.Counters(context.Background())
 	if i := slices.IndexFunc(counters, func(c ServiceCounter) bool { return c.Service == 9 && c.MsgID == 0 }); i < 0 || counters[i].TX != 50 || counters[i].RX != 150 {
 		t.Errorf("counters %+v, want tx 50 rx 150 for service 9 id 0", counters)
 	}

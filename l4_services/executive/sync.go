@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	evs "github.com/corosync-go/corosync/l3_evs"
+	"github.com/corosync-go/corosync/l4_services/logsys"
 )
 
 // syncState is corosync's sync.c: one service at a time, in id order.
@@ -50,7 +51,7 @@ func (x *Executive) syncEnter() {
 	s := &x.sync
 	if s.index >= len(x.syncers) {
 		s.running = false
-		x.log.Log(context.Background(), LevelNotice, "Completed service synchronization, ready to provide service.")
+		x.log.Log(context.Background(), logsys.LevelNotice, "Completed service synchronization, ready to provide service.")
 		x.readyOnce.Do(func() { close(x.ready) })
 		return
 	}

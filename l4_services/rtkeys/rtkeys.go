@@ -13,6 +13,7 @@ import (
 	evs "github.com/corosync-go/corosync/l3_evs"
 	"github.com/corosync-go/corosync/l4_services/executive"
 	"github.com/corosync-go/corosync/l4_services/icmap"
+	"github.com/corosync-go/corosync/l4_services/logsys"
 )
 
 // Service names an engine as corosync's internal_configuration and runtime.services keys
@@ -78,7 +79,7 @@ type Members struct {
 // NewMembers returns the watcher; addrs gives a node's ring addresses by link number ("" for
 // none); configVersion is totem.config_version.
 func NewMembers(m *icmap.Map, log *slog.Logger, addrs func(id uint32) []string, configVersion uint64) *Members {
-	return &Members{m: m, log: log.With("subsys", "MAIN"), addrs: addrs, configVersion: configVersion, prev: map[evs.NodeID]bool{}}
+	return &Members{m: m, log: log.With(logsys.SubsysKey, "MAIN"), addrs: addrs, configVersion: configVersion, prev: map[evs.NodeID]bool{}}
 }
 
 // IP formats a node's addresses as corosync's runtime.members.<id>.ip: "r(0) ip(a) r(1)
