@@ -193,6 +193,16 @@ func (c *cluster) waitExit(i int, limit time.Duration) int {
 
 func (c *cluster) log(i int) string { return c.logs[i-1].String() }
 
+// waitLog waits until node i has logged line.
+func (c *cluster) waitLog(i int, line string, limit time.Duration) {
+	c.t.Helper()
+	for deadline := time.Now().Add(limit); !strings.Contains(c.log(i), line); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("node %d did not log %q:\n%s", i, line, c.log(i))
+		}
+	}
+}
+
 // cmapOf dials node i's cmap service inside its namespace.
 func (c *cluster) cmapOf(i int) *cmap.Client {
 	c.t.Helper()
@@ -296,9 +306,7 @@ func TestKillAndRejoin(t *testing.T) {
 	c.kill(3)
 	c.waitMembers(1, cl1, []int{1, 2}, 30*time.Second)
 	c.waitMembers(2, c.cmapOf(2), []int{1, 2}, 10*time.Second)
-	if !strings.Contains(c.log(1), "A processor failed, forming new configuration") {
-		t.Errorf("node 1 did not log the failure:\n%s", c.log(1))
-	}
+	c.waitLog(1, "A processor failed, forming new configuration", 5*time.Second)
 	c.start(3)
 	c.waitMembers(1, cl1, []int{1, 2, 3}, 30*time.Second)
 	if got := getString(cl1, "runtime.members.3.join_count"); got != "2" {
