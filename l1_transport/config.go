@@ -123,20 +123,5 @@ func (c *Config) applyDefaults() error {
 			return fmt.Errorf("transport: link %d has no opened link", l.Number)
 		}
 	}
-	ids := map[NodeID]bool{}
-	local := false
-	for _, n := range c.Nodes {
-		if n.ID == 0 {
-			return fmt.Errorf("transport: node %q has id 0", n.Name)
-		}
-		if ids[n.ID] {
-			return fmt.Errorf("transport: node id %d listed twice", n.ID)
-		}
-		ids[n.ID] = true
-		local = local || n.ID == c.LocalNode
-	}
-	if !local {
-		return fmt.Errorf("transport: local node %d is not in the node list", c.LocalNode)
-	}
-	return nil
+	return checkNodes(c.Nodes, c.LocalNode)
 }

@@ -27,7 +27,7 @@ func (t *Transport) heartbeatLoop(ctx context.Context) {
 
 func (t *Transport) heartbeat(pad []byte) {
 	now := t.since()
-	for _, p := range t.order {
+	for _, p := range t.peers().order {
 		for _, pl := range p.links {
 			if pl == nil {
 				continue

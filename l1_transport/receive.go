@@ -55,7 +55,7 @@ func (t *Transport) handlePacket(ll *localLink, m link.Message, rx *rxScratch) {
 		t.drops.add(dropMisdirected)
 		return
 	}
-	p := t.peers[h.src]
+	p := t.peers().byID[h.src]
 	if p == nil {
 		t.drops.add(dropUnknownNode)
 		return

@@ -69,7 +69,7 @@ func (t *Transport) Stats() Stats {
 	for i := range t.drops {
 		s.Drops[dropNames[i]] = t.drops[i].Load()
 	}
-	for _, p := range t.order {
+	for _, p := range t.peers().order {
 		p.mu.Lock()
 		for _, pl := range p.links {
 			if pl == nil {
@@ -94,7 +94,7 @@ func (t *Transport) Stats() Stats {
 
 // LinkUp reports whether node's link num is connected.
 func (t *Transport) LinkUp(node NodeID, num int) bool {
-	p := t.peers[node]
+	p := t.peers().byID[node]
 	if p == nil || num < 0 || num >= MaxLinks || p.links[num] == nil {
 		return false
 	}

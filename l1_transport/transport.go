@@ -38,8 +38,9 @@ type Transport struct {
 	handler Handler
 
 	links [MaxLinks]*localLink
-	peers map[NodeID]*peer
-	order []*peer // peers in node-table order, for broadcasts
+	// table is the node table (see peerTable); tableMu serializes its replacements.
+	table   atomic.Pointer[peerTable]
+	tableMu sync.Mutex
 
 	txMu     sync.Mutex // orders sends; guards tx, comp, txSealer and every peer's txSeq
 	tx       txScratch
@@ -86,7 +87,6 @@ func New(ctx context.Context, cfg Config, handler Handler, log *slog.Logger) (*T
 		// one, which is how peers tell a restart from a replay of old packets.
 		session: uint64(now.UnixNano()),
 		start:   now,
-		peers:   map[NodeID]*peer{},
 		comp:    comp,
 	}
 	if s != nil {
@@ -105,20 +105,8 @@ func New(ctx context.Context, cfg Config, handler Handler, log *slog.Logger) (*T
 		}
 		t.links[ls.Number] = ll
 	}
-	for _, n := range cfg.Nodes {
-		if n.ID == cfg.LocalNode {
-			continue
-		}
-		p := newPeer(n, cfg.MaxMessageBytes)
-		for num, ll := range t.links {
-			if ll != nil && n.Addrs[num].IsValid() {
-				p.links[num] = &peerLink{number: num, addr: n.Addrs[num], pmtu: ll.mtuBytes}
-				p.links[num].pmtud.reset(ll.mtuBytes)
-			}
-		}
-		t.peers[n.ID] = p
-		t.order = append(t.order, p)
-	}
+	tbl, _, _ := t.buildTable(cfg.Nodes, &peerTable{})
+	t.table.Store(tbl)
 	t.tx.init()
 	ctx, t.cancel = context.WithCancel(ctx)
 	for _, ll := range t.links {
@@ -185,12 +173,12 @@ func (t *Transport) Send(pkts []Packet) error {
 		}
 		body, model := t.comp.compress(t.tx.comp, pkt.Data)
 		if pkt.To == Broadcast {
-			for _, p := range t.order {
+			for _, p := range t.peers().order {
 				t.sendData(p, body, model)
 			}
 			continue
 		}
-		p := t.peers[pkt.To]
+		p := t.peers().byID[pkt.To]
 		if p == nil {
 			t.drops.add(dropUnknownNode)
 			continue
