@@ -33,3 +33,12 @@ func (n *Node) Reconfigure(cfg Config) error {
 
 // Config returns the parameters in force.
 func (n *Node) Config() Config { return n.cfg }
+
+// ForceGather makes the node leave the operational state and gather again with the members
+// it knows, as corosync's runtime.force_gather does: the ring re-forms under a new ring id.
+func (n *Node) ForceGather() {
+	if n.stopped {
+		return
+	}
+	n.enterGather("forced by user", true)
+}

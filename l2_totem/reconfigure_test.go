@@ -69,3 +69,18 @@ func TestReconfigureRefusesStructuralChanges(t *testing.T) {
 		t.Fatalf("after reconfigure: window %d max %d incarnation %d", got.WindowSize, got.MaxMessages, got.Incarnation)
 	}
 }
+
+func TestForceGatherReformsTheRing(t *testing.T) {
+	tn := newTestNet(t, 3)
+	tn.run(3 * time.Second)
+	before, _ := lastRegular(tn.log[2])
+	tn.nodes[1].ForceGather()
+	tn.flush(1)
+	tn.run(3 * time.Second)
+	for _, id := range tn.ids {
+		c, _ := lastRegular(tn.log[id])
+		if c.Ring == before.Ring || !slices.Equal(c.Members, []NodeID{1, 2, 3}) {
+			t.Fatalf("node %d: ring %v members %v after a forced gather (before: %v)", id, c.Ring, c.Members, before.Ring)
+		}
+	}
+}

@@ -12,3 +12,6 @@ func (n *Node) Reconfigure(cfg TotemConfig) error {
 
 // TotemConfig returns the Totem parameters in force.
 func (n *Node) TotemConfig() TotemConfig { return n.srp.Config() }
+
+// ForceGather makes the ring re-form; see totem.Node.ForceGather.
+func (n *Node) ForceGather() { n.srp.ForceGather() }

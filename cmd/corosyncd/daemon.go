@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -71,6 +72,10 @@ type daemon struct {
 	cmap  *cmapsvc.Service
 	cfg   *cfgsvc.Service
 	stats *statsSource
+	// totem is the ring's configuration at start; nodes is the node list in force, which
+	// a reload may change (nil: d.set's).
+	totem evs.TotemConfig
+	nodes atomic.Pointer[[]transport.Node]
 
 	// ipcStop ends the IPC services; ipcDone counts them until their connections (and
 	// their /dev/shm files) are gone.
@@ -161,8 +166,12 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 		return fmt.Errorf("cannot read the ring sequence: %w", err)
 	}
 	d.cfg = cfgsvc.New(cfgsvc.Config{NodeID: conf.nodeID, Map: d.m, Host: (*cfgHost)(d), Log: d.log})
+	d.totem = totemConfig(d.m, conf.nodeID)
+	if err := d.totem.Validate(); err != nil {
+		return fmt.Errorf("parse error in config: %w", err)
+	}
 	d.x, err = executive.New(executive.Config{
-		Totem:        totemConfig(d.m, conf.nodeID),
+		Totem:        d.totem,
 		RingSeq:      seq,
 		StoreRingSeq: seqs.store,
 		Send:         d.send,
@@ -215,6 +224,8 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 		}
 	}()
 	go d.publishCounters(ctx)
+	d.trackTotem(ctx)
+	d.trackForceGather(ctx)
 	go func() {
 		select {
 		case <-d.x.Ready():
@@ -336,7 +347,7 @@ func (d *daemon) configVersion() uint64 {
 
 // memberAddrs are a node's configured addresses by link, for runtime.members.<id>.ip.
 func (d *daemon) memberAddrs(id uint32) []string {
-	for _, n := range d.set.Config.Nodes {
+	for _, n := range d.nodeTable() {
 		if uint32(n.ID) != id {
 			continue
 		}
@@ -385,7 +396,7 @@ func (d *daemon) publishCounters(ctx context.Context) {
 // nodeIDs are the node table's ids, sorted.
 func (d *daemon) nodeIDs() []uint32 {
 	var ids []uint32
-	for _, n := range d.set.Config.Nodes {
+	for _, n := range d.nodeTable() {
 		ids = append(ids, uint32(n.ID))
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })

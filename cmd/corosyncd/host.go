@@ -64,7 +64,7 @@ func (h *cfgHost) NodeStatus(node uint32) (cfg.NodeStatus, bool) {
 
 // NodeAddrs implements cfgsvc.Host.
 func (h *cfgHost) NodeAddrs(node uint32) ([]netip.Addr, bool) {
-	for _, n := range h.set.Config.Nodes {
+	for _, n := range h.d().nodeTable() {
 		if uint32(n.ID) != node {
 			continue
 		}
@@ -104,8 +104,9 @@ var runtimeFixed = []string{
 var reloadPrefixes = []string{"logging.", "totem.", "nodelist.", "quorum.", "uidgid.config.", "nozzle."}
 
 // Reload implements cfgsvc.Host: corosync's message_handler_req_exec_cfg_reload_config.
-// The map and the logging follow the new file; Totem timers and the node table keep their
-// start-up values until restart (logged), where corosync would apply some at once.
+// The map, the logging, the Totem timers and limits and the node list follow the new file
+// (nodes are added to and removed from the transport); the keys corosync cannot change at
+// run time keep their values, with corosync's log line.
 func (h *cfgHost) Reload() ipc.CS {
 	d := h.d()
 	m := d.m
@@ -157,6 +158,10 @@ func (h *cfgHost) Reload() ipc.CS {
 	}
 	if err := d.logs.configure(text(m)); err != nil {
 		d.sub("CFG").Error("Configuration is not valid: " + err.Error())
+	}
+	if err := d.applyTotem(); err != nil {
+		d.sub("CFG").Error(err.Error())
+		cs = ipc.CSErrInvalid
 	}
 	m.Set("config.reload_status", cmap.Int32(int32(cs)))
 	m.Set("config.reload_in_progress", cmap.Uint8(0))

@@ -35,3 +35,15 @@ func (x *Executive) TotemConfig(ctx context.Context) (evs.TotemConfig, error) {
 	err := x.Do(ctx, func() { c = x.node.TotemConfig() })
 	return c, err
 }
+
+// ForceGather makes the ring re-form at the ring's next turn (corosync's
+// runtime.force_gather). Safe from any goroutine.
+func (x *Executive) ForceGather() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.stopped {
+		return
+	}
+	x.funcs = append(x.funcs, x.node.ForceGather)
+	x.poke()
+}
