@@ -160,6 +160,12 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 		d.set.Config.Crypto = transport.CryptoConfig{Cipher: "none", Hash: "none"}
 	}
 
+	plan, err := planScheduling(keys)
+	if err != nil {
+		return err
+	}
+	applyScheduling(plan, linuxSched{}, d.sub("MAIN"))
+
 	seqs := newRingSeqStore(conf.stateDir, conf.nodeID)
 	seq, err := seqs.load()
 	if err != nil {

@@ -49,6 +49,7 @@ func TestReloadChangesNodesAndTimers(t *testing.T) {
 	}
 	cl1 := c.cmapOf(1)
 	c.waitMembers(1, cl1, []int{1, 2}, 30*time.Second)
+	checkRealtime(t, c.procs[0].Process.Pid)
 	c.waitLog(3, "A new membership (3.", 30*time.Second) // node 3 alone: the others ignore it
 	time.Sleep(2 * time.Second)
 	c.waitMembers(1, cl1, []int{1, 2}, time.Second)

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+	"syscall"
+)
+
+// schedPlan is what system.sched_rr, system.priority and system.move_to_root_cgroup ask
+// for (corosync 3.1.7 main.c): realtime round-robin scheduling at the highest priority by
+// default, so that a loaded machine does not starve the token.
+type schedPlan struct {
+	rr       bool
+	prio     int  // nice value for setpriority; math.MinInt32 is "max", math.MaxInt32 "min"
+	cgroup   bool // move_to_root_cgroup: yes
+	noCgroup bool // move_to_root_cgroup: no (neither: auto)
+}
+
+// planScheduling reads the system.* keys as corosync does; an invalid priority is a
+// configuration error (status 8).
+func planScheduling(keys map[string]string) (schedPlan, error) {
+	p := schedPlan{rr: true}
+	switch keys["system.move_to_root_cgroup"] {
+	case "yes":
+		p.cgroup = true
+	case "no":
+		p.noCgroup = true
+	}
+	if v, ok := keys["system.sched_rr"]; ok && v != "yes" {
+		p.rr = false
+	}
+	if v, ok := keys["system.priority"]; ok {
+		switch v {
+		case "max":
+			p.prio = math.MinInt32
+		case "min":
+			p.prio = math.MaxInt32
+		default:
+			n, err := strconv.ParseInt(v, 10, 32)
+			if err != nil {
+				return p, fmt.Errorf("Priority value %s is invalid", v)
+			}
+			p.prio = int(n)
+		}
+	}
+	return p, nil
+}
+
+// schedSystem is the operating system's side of scheduling, replaceable in tests.
+type schedSystem interface {
+	// MaxRRPriority is sched_get_priority_max(SCHED_RR).
+	MaxRRPriority() (int, error)
+	// SetRR puts every thread of the process under SCHED_RR at prio; threads created
+	// later inherit it from their creators.
+	SetRR(prio int) error
+	// MoveToRootCgroup moves the process to the root cpu cgroup, where realtime
+	// scheduling has a budget.
+	MoveToRootCgroup() error
+	// SetPriority is setpriority(PRIO_PGRP, 0, prio).
+	SetPriority(prio int) error
+	// LockMemory is corosync_mlockall.
+	LockMemory(log *slog.Logger)
+}
+
+// perror formats corosync's LOGSYS_PERROR: "message: strerror (errno)".
+func perror(msg string, err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return fmt.Sprintf("%s: %s (%d)", msg, capitalized(errno.Error()), int(errno))
+	}
+	return msg + ": " + err.Error()
+}
+
+// capitalized is strerror's capital first letter, which Go's errno strings lack.
+func capitalized(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// applyScheduling is corosync's sequence: optional move to the root cgroup, SCHED_RR (in
+// auto mode a failure moves to the root cgroup and tries again), then the nice value
+// (maximum when realtime scheduling failed), then locked memory.
+func applyScheduling(p schedPlan, sys schedSystem, log *slog.Logger) {
+	if p.cgroup {
+		_ = sys.MoveToRootCgroup() // not fatal, as in corosync
+	}
+	prio := p.prio
+	if p.rr {
+		auto := !p.cgroup && !p.noCgroup
+		err := setRR(sys, log, auto)
+		if err != nil && auto {
+			_ = sys.MoveToRootCgroup()
+			err = setRR(sys, log, false)
+		}
+		if err != nil {
+			prio = math.MinInt32
+		} else {
+			prio = 0
+		}
+	}
+	if prio != 0 {
+		if err := sys.SetPriority(prio); err != nil {
+			log.Warn(perror(fmt.Sprintf("Could not set priority %d", prio), err))
+		}
+	}
+	sys.LockMemory(log)
+}
+
+// setRR is corosync_set_rr_scheduler; silent drops its warnings.
+func setRR(sys schedSystem, log *slog.Logger, silent bool) error {
+	max, err := sys.MaxRRPriority()
+	if err != nil {
+		if !silent {
+			log.Warn(perror("Could not get maximum scheduler priority", err))
+		}
+		return err
+	}
+	if err := sys.SetRR(max); err != nil {
+		if !silent {
+			log.Warn(perror(fmt.Sprintf("Could not set SCHED_RR at priority %d", max), err))
+		}
+		return err
+	}
+	return nil
+}
