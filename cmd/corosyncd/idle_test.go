@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,6 +48,12 @@ func (c *cluster) startReference(i int) {
 // any membership change after formation.
 func idleRun(t *testing.T, d time.Duration, reference bool) (cpu []float64, changes int) {
 	c := newCluster(t, 3)
+	if os.Getenv("COROSYNCD_IDLE_SCHED_RR") == "no" {
+		for i := 1; i <= 3; i++ {
+			b, _ := os.ReadFile(c.confPath(i))
+			os.WriteFile(c.confPath(i), []byte(strings.Replace(string(b), "system {\n", "system {\n\tsched_rr: no\n", 1)), 0o644)
+		}
+	}
 	for i := 1; i <= 3; i++ {
 		// corosync keeps the state_dir line; its own private /var/lib/corosync is mounted.
 		if reference {
@@ -80,8 +87,10 @@ func idleRun(t *testing.T, d time.Duration, reference bool) (cpu []float64, chan
 			t.Fatal(err)
 		}
 	}
+	stopLoad := busyLoad(t)
 	began := time.Now()
 	time.Sleep(d)
+	stopLoad()
 	wall := time.Since(began)
 	for i := 1; i <= 3; i++ {
 		end, err := cpuTime(c.procs[i-1].Process.Pid)
@@ -99,6 +108,32 @@ func idleRun(t *testing.T, d time.Duration, reference bool) (cpu []float64, chan
 	return cpu, changes
 }
 
+// busyLoad starts COROSYNCD_IDLE_LOAD (default 0) busy shell loops, ordinary processes
+// competing for the CPUs with the daemons, and returns the function that stops them.
+func busyLoad(t *testing.T) func() {
+	n, _ := strconv.Atoi(os.Getenv("COROSYNCD_IDLE_LOAD"))
+	var procs []*exec.Cmd
+	for range n {
+		cmd := exec.Command("sh", "-c", "while :; do :; done")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		procs = append(procs, cmd)
+	}
+	stop := func() {
+		for _, p := range procs {
+			p.Process.Kill()
+			p.Wait()
+		}
+		procs = nil
+	}
+	t.Cleanup(stop)
+	if n > 0 {
+		t.Logf("%d busy loops compete with the daemons", n)
+	}
+	return stop
+}
+
 // idleDuration is how long TestIdleRing idles: COROSYNCD_IDLE (a Go duration) or 15 s.
 func idleDuration(t *testing.T) time.Duration {
 	if s := os.Getenv("COROSYNCD_IDLE"); s != "" {
@@ -113,7 +148,8 @@ func idleDuration(t *testing.T) time.Duration {
 
 // TestIdleRing: an idle 3-node ring keeps its membership. It logs each daemon's CPU use,
 // and corosync 3.1.7's in the same run when COROSYNCD_IDLE_REFERENCE=1; perf/RESULTS.md
-// records a 10-minute run (CPU is measured, not asserted).
+// records a 10-minute run (CPU is measured, not asserted). COROSYNCD_IDLE_LOAD=N adds N
+// busy loops; COROSYNCD_IDLE_SCHED_RR=no runs our daemons without realtime scheduling.
 func TestIdleRing(t *testing.T) {
 	d := idleDuration(t)
 	cpu, changes := idleRun(t, d, false)
