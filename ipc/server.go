@@ -120,6 +120,11 @@ func (s *Server) Listen(svc Service) (*net.UnixListener, error) {
 	}
 	ln, err := net.ListenUnix("unix", abstractAddr("unix", svc.Name()))
 	if err != nil {
+		// net's error repeats the address, which libqb pads with NULs to the full
+		// sun_path: keep only the cause (for example "address already in use").
+		if op, ok := errors.AsType[*net.OpError](err); ok {
+			err = op.Err
+		}
 		return nil, fmt.Errorf("ipc: listen on @%s: %w", svc.Name(), err)
 	}
 	return ln, nil

@@ -189,6 +189,7 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 	d.cfg.Bind(d.x.Endpoint(cfgsvc.ServiceID))
 	d.x.Watch(rtkeys.NewMembers(d.m, d.log, d.memberAddrs, d.configVersion()))
 	rtkeys.PublishStatic(d.m, loadedServices)
+	rtkeys.ProtectReadOnly(d.m)
 
 	d.sub("TOTEM").Log(ctx, levelNotice, "Initializing transport (Kronosnet).")
 	d.tr, err = transport.Start(ctx, d.set, func(from transport.NodeID, pkt []byte) { d.x.Receive(evs.NodeID(from), pkt) }, d.sub("KNET"))

@@ -81,7 +81,7 @@ func TestReloadChangesNodesAndTimers(t *testing.T) {
 	if err := cl1.Set(ctx, "totem.join", cmap.Uint32(5)); err != nil {
 		t.Fatal(err)
 	}
-	c.waitLog(1, "The join timeout parameter (5 ms) may not be less than (30 ms).", 5*time.Second)
+	c.waitLog(1, "[TOTEM ] parse error in config: The join timeout parameter (5 ms) may not be less than (30 ms).", 5*time.Second)
 	if got := getString(cl1, "runtime.config.totem.token"); got != "3100" {
 		t.Fatalf("runtime.config.totem.token = %s after a refused change", got)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -56,7 +57,11 @@ func (d *daemon) trackTotem(ctx context.Context) {
 		}
 		derived, err := config.Derive(ctx, config.FromMap("(cmap)", live), config.SystemHost())
 		if err != nil {
-			d.sub("TOTEM").Error(err.Error())
+			msg := err.Error()
+			if ve, ok := errors.AsType[*config.ValidationError](err); ok {
+				msg = ve.Msg // the map has no file and line to show
+			}
+			d.sub("TOTEM").Error("parse error in config: " + msg)
 			return
 		}
 		for _, e := range derived {

@@ -70,3 +70,17 @@ func TestStaticAndCounters(t *testing.T) {
 		t.Error("an unknown service was published")
 	}
 }
+
+func TestProtectReadOnly(t *testing.T) {
+	m := icmap.New()
+	ProtectReadOnly(m)
+	for key, ro := range map[string]bool{
+		"nodelist.node.0.name": true, "system.state_dir": true, "runtime.config.totem.token": true,
+		"totem.secauth": true, "totem.token": false, "totem.secauth_extra": false,
+		"runtime.force_gather": false, "logging.debug": false, "config.reload_in_progress": true,
+	} {
+		if m.ReadOnly(key) != ro {
+			t.Errorf("%s: read-only %v, want %v", key, !ro, ro)
+		}
+	}
+}
