@@ -77,18 +77,9 @@ const (
 	DefaultMaxMessageBytes = 65536
 )
 
-func (c *Config) applyDefaults() error {
-	if c.LocalNode == 0 {
-		return fmt.Errorf("transport: local node id must be non-zero")
-	}
-	if c.LinkMode == "" {
-		c.LinkMode = Passive
-	}
-	switch c.LinkMode {
-	case Passive, Active, RoundRobin:
-	default:
-		return fmt.Errorf("transport: link_mode %q is not one of passive, active, rr", c.LinkMode)
-	}
+// timerDefaults fills the heartbeat settings left zero, from the token as corosync's
+// calc_knet_ping_timers does.
+func (c *Config) timerDefaults() {
 	if c.PongCount <= 0 {
 		c.PongCount = DefaultPongCount
 	}
@@ -104,6 +95,21 @@ func (c *Config) applyDefaults() error {
 	if c.PMTUDInterval <= 0 {
 		c.PMTUDInterval = DefaultPMTUDInterval
 	}
+}
+
+func (c *Config) applyDefaults() error {
+	if c.LocalNode == 0 {
+		return fmt.Errorf("transport: local node id must be non-zero")
+	}
+	if c.LinkMode == "" {
+		c.LinkMode = Passive
+	}
+	switch c.LinkMode {
+	case Passive, Active, RoundRobin:
+	default:
+		return fmt.Errorf("transport: link_mode %q is not one of passive, active, rr", c.LinkMode)
+	}
+	c.timerDefaults()
 	if c.MaxMessageBytes <= 0 {
 		c.MaxMessageBytes = DefaultMaxMessageBytes
 	}

@@ -12,7 +12,7 @@ import (
 // after PingTimeout without a pong, and drives path-MTU probes.
 func (t *Transport) heartbeatLoop(ctx context.Context) {
 	defer t.wg.Done()
-	tick := time.NewTicker(t.cfg.PingInterval)
+	tick := time.NewTicker(t.tune().pingInterval)
 	defer tick.Stop()
 	pad := make([]byte, link.MaxDatagramBytes)
 	for {
@@ -21,12 +21,15 @@ func (t *Transport) heartbeatLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-t.retick:
+			tick.Reset(t.tune().pingInterval)
 		}
 	}
 }
 
 func (t *Transport) heartbeat(pad []byte) {
 	now := t.since()
+	tu := t.tune()
 	for _, p := range t.peers().order {
 		for _, pl := range p.links {
 			if pl == nil {
@@ -34,19 +37,19 @@ func (t *Transport) heartbeat(pad []byte) {
 			}
 			p.mu.Lock()
 			wentDown := false
-			if pl.up && now-pl.lastPong > t.cfg.PingTimeout {
+			if pl.up && now-pl.lastPong > tu.pingTimeout {
 				pl.up, pl.pongsInRow = false, 0
 				pl.downCount++
 				wentDown = true
 			}
 			probe := 0
 			if pl.up {
-				probe = pl.pmtud.next(now, t.cfg.PingTimeout, t.cfg.PMTUDInterval)
+				probe = pl.pmtud.next(now, tu.pingTimeout, tu.pmtudInterval)
 				pl.pmtu = pl.pmtud.current()
 			}
 			p.mu.Unlock()
 			if wentDown {
-				t.log.Warn("link down", "node", p.id, "link", pl.number, "addr", pl.addr, "after", t.cfg.PingTimeout)
+				t.log.Warn("link down", "node", p.id, "link", pl.number, "addr", pl.addr, "after", tu.pingTimeout)
 			}
 			// The ping body is the clock reading and the probe size (0 for a plain
 			// heartbeat). A probe is an extra ping, padded so that the whole packet is the
@@ -92,7 +95,7 @@ func (t *Transport) pong(p *peer, pl *peerLink, now, rtt time.Duration, probe in
 		return false
 	}
 	pl.pongsInRow++
-	if pl.pongsInRow < t.cfg.PongCount {
+	if pl.pongsInRow < t.tune().pongCount {
 		return false
 	}
 	pl.up = true

@@ -78,9 +78,9 @@ func (p *peer) chooseLinks(t *Transport, out []*peerLink) int {
 		p.rrNext = (p.rrNext + 1) % len(up)
 		out = append(out, up[p.rrNext])
 	default:
-		best := up[0]
+		best, prio := up[0], &t.tune().priority
 		for _, pl := range up[1:] {
-			if t.links[pl.number].priority > t.links[best.number].priority {
+			if prio[pl.number] > prio[best.number] {
 				best = pl
 			}
 		}

@@ -38,6 +38,10 @@ type Transport struct {
 	handler Handler
 
 	links [MaxLinks]*localLink
+	// tuning is what Retune may change; retick tells the heartbeat loop its interval did.
+	tuning atomic.Pointer[tuning]
+	retick chan struct{}
+
 	// table is the node table (see peerTable); tableMu serializes its replacements.
 	table   atomic.Pointer[peerTable]
 	tableMu sync.Mutex
@@ -57,7 +61,6 @@ type Transport struct {
 
 type localLink struct {
 	number   int
-	priority int
 	l        link.Link
 	mtuBytes int // largest packet this link may carry (payload of one datagram)
 	v6       bool
@@ -95,7 +98,7 @@ func New(ctx context.Context, cfg Config, handler Handler, log *slog.Logger) (*T
 		}
 	}
 	for _, ls := range cfg.Links {
-		ll := &localLink{number: ls.Number, priority: ls.Priority, l: ls.Link, mtuBytes: ls.Link.MaxPayloadBytes()}
+		ll := &localLink{number: ls.Number, l: ls.Link, mtuBytes: ls.Link.MaxPayloadBytes()}
 		ll.v6 = ls.Link.LocalAddr().Addr().Is6() && !ls.Link.LocalAddr().Addr().Is4In6()
 		if m, ok := ls.Link.(interface{ InterfaceMTU() int }); ok && m.InterfaceMTU() > 0 {
 			ll.mtuBytes = min(ll.mtuBytes, m.InterfaceMTU()-ipOverhead(ll.v6))
@@ -105,6 +108,8 @@ func New(ctx context.Context, cfg Config, handler Handler, log *slog.Logger) (*T
 		}
 		t.links[ls.Number] = ll
 	}
+	t.tuning.Store(tuningOf(&cfg))
+	t.retick = make(chan struct{}, 1)
 	tbl, _, _ := t.buildTable(cfg.Nodes, &peerTable{})
 	t.table.Store(tbl)
 	t.tx.init()

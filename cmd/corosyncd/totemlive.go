@@ -89,8 +89,9 @@ func (d *daemon) trackForceGather(ctx context.Context) {
 	})
 }
 
-// applyTotem hands the values in force (runtime.config.totem.* and the nodelist) to the
-// ring and the transport: corosync's totempg_put_config and totemconfig_commit_new_params.
+// applyTotem hands the values in force (runtime.config.totem.*, the nodelist, the knet link
+// priorities and heartbeat timers) to the ring and the transport: corosync's
+// totempg_put_config and totemconfig_commit_new_params.
 func (d *daemon) applyTotem() error {
 	next := totemConfig(d.m, d.conf.nodeID)
 	// Buffer sizes and the incarnation belong to the running ring.
@@ -105,6 +106,9 @@ func (d *daemon) applyTotem() error {
 	}
 	added, removed, err := d.tr.SetNodes(set.Config.Nodes)
 	if err != nil {
+		return fmt.Errorf("Cannot configure new interface definitions: %w", err)
+	}
+	if err := d.tr.Retune(set); err != nil {
 		return fmt.Errorf("Cannot configure new interface definitions: %w", err)
 	}
 	nodes := slices.Clone(set.Config.Nodes)
