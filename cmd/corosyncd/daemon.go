@@ -258,29 +258,11 @@ func serviceLongName(ipcName string) string {
 // trackLogging applies changes of logging.* keys made at run time (corosync-cmapctl -s
 // logging.debug str on), as corosync's logconfig does.
 func (d *daemon) trackLogging(ctx context.Context) {
-	changed := make(chan struct{}, 1)
-	_, err := d.m.Track("logging.", icmap.Add|icmap.Modify|icmap.Delete|icmap.Prefix, func(icmap.Event, string, icmap.Value, icmap.Value) {
-		select {
-		case changed <- struct{}{}:
-		default:
+	d.onChange(ctx, "logging.", icmap.Add|icmap.Modify|icmap.Delete|icmap.Prefix, func() {
+		if err := d.logs.configure(text(d.m)); err != nil {
+			d.sub("MAIN").Error("logging configuration refused: " + err.Error())
 		}
 	})
-	if err != nil {
-		d.log.Error("cannot track the logging keys", "err", err)
-		return
-	}
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-changed:
-				if err := d.logs.configure(text(d.m)); err != nil {
-					d.sub("MAIN").Error("logging configuration refused: " + err.Error())
-				}
-			}
-		}
-	}()
 }
 
 // wait blocks until a signal, a cfg shutdown or a kill.
