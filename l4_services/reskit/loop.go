@@ -19,6 +19,7 @@ type Loop struct {
 	queue  []func()
 	closed bool
 	wake   chan struct{}
+	done   chan struct{} // closed when Run returns
 }
 
 // NewLoop returns a loop whose timers run on clock (SystemClock when nil).
@@ -26,20 +27,21 @@ func NewLoop(clock Clock) *Loop {
 	if clock == nil {
 		clock = SystemClock()
 	}
-	return &Loop{clock: clock, wake: make(chan struct{}, 1)}
+	return &Loop{clock: clock, wake: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // Now is the loop clock's reading (cs_timestamp_get).
 func (l *Loop) Now() uint64 { return l.clock.Now() }
 
 // Run runs posted work until ctx ends; then the loop drops what is queued and refuses
-// more work.
+// more work. Call it once.
 func (l *Loop) Run(ctx context.Context) {
 	defer func() {
 		l.mu.Lock()
 		l.closed = true
 		l.queue = nil
 		l.mu.Unlock()
+		close(l.done)
 	}()
 	for {
 		l.mu.Lock()
@@ -79,7 +81,7 @@ func (l *Loop) Post(f func()) bool {
 	return true
 }
 
-// Do runs f on the loop and waits for it to finish.
+// Do runs f on the loop and waits for it to finish; ErrClosed if the loop stops first.
 func (l *Loop) Do(ctx context.Context, f func()) error {
 	done := make(chan struct{})
 	if !l.Post(func() { f(); close(done) }) {
@@ -88,6 +90,13 @@ func (l *Loop) Do(ctx context.Context, f func()) error {
 	select {
 	case <-done:
 		return nil
+	case <-l.done:
+		select {
+		case <-done: // it ran just before the loop stopped
+			return nil
+		default:
+			return ErrClosed
+		}
 	case <-ctx.Done():
 		return ctx.Err()
 	}

@@ -239,3 +239,27 @@ func TestSystemClockIsMonotonicNanoseconds(t *testing.T) {
 		t.Error("AfterFunc never fired")
 	}
 }
+
+// TestDoReturnsWhenTheLoopStops: work accepted just before the stop is dropped, and Do
+// says so instead of waiting for its context.
+func TestDoReturnsWhenTheLoopStops(t *testing.T) {
+	l := NewLoop(NewFakeClock(0))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	hold := make(chan struct{})
+	l.Post(func() { cancel(); <-hold }) // the loop stops after this work
+	errc := make(chan error, 1)
+	go func() { errc <- l.Do(context.Background(), func() {}) }()
+	time.Sleep(10 * time.Millisecond) // let Do queue its work behind the held one
+	close(hold)
+	select {
+	case err := <-errc:
+		if err != ErrClosed {
+			t.Errorf("Do: %v, want ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Do waited on a stopped loop")
+	}
+	<-done
+}
