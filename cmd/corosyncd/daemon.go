@@ -71,6 +71,7 @@ type daemon struct {
 	cmap  *cmapsvc.Service
 	cfg   *cfgsvc.Service
 	stats *statsSource
+	res   *resEngines // mon and wd (resources.go)
 
 	// ipcStop ends the IPC services; ipcDone counts them until their connections (and
 	// their /dev/shm files) are gone.
@@ -161,13 +162,14 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 		return fmt.Errorf("cannot read the ring sequence: %w", err)
 	}
 	d.cfg = cfgsvc.New(cfgsvc.Config{NodeID: conf.nodeID, Map: d.m, Host: (*cfgHost)(d), Log: d.log})
+	d.res = d.newResources(ctx)
 	d.x, err = executive.New(executive.Config{
 		Totem:        totemConfig(d.m, conf.nodeID),
 		RingSeq:      seq,
 		StoreRingSeq: seqs.store,
 		Send:         d.send,
 		Log:          d.log,
-	}, cmapEngine{}, d.cfg)
+	}, append([]executive.Engine{cmapEngine{}, d.cfg}, d.res.engines()...)...)
 	if err != nil {
 		return err
 	}
@@ -207,6 +209,9 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 			d.srv.ServeOn(ipcCtx, ln, svc)
 		}()
 		d.sub("SERV").Log(ctx, levelNotice, fmt.Sprintf("Service engine loaded: %s", serviceLongName(svc.Name())))
+	}
+	if err := d.initResources(ctx); err != nil {
+		return err
 	}
 	go func() {
 		err := d.x.Run(ctx)
@@ -307,6 +312,7 @@ func (d *daemon) close() {
 			d.log.Warn("IPC connections still closing at exit")
 		}
 	}
+	d.res.close()
 	if d.cmap != nil {
 		d.cmap.Close()
 	}
