@@ -72,6 +72,7 @@ type daemon struct {
 	cmap  *cmapsvc.Service
 	cfg   *cfgsvc.Service
 	stats *statsSource
+	res   *resEngines // mon and wd (resources.go)
 	// totem is the ring's configuration at start; nodes is the node list in force, which
 	// a reload may change (nil: d.set's).
 	totem evs.TotemConfig
@@ -176,13 +177,14 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 	if err := d.totem.Validate(); err != nil {
 		return fmt.Errorf("parse error in config: %w", err)
 	}
+	d.res = d.newResources(ctx)
 	d.x, err = executive.New(executive.Config{
 		Totem:        d.totem,
 		RingSeq:      seq,
 		StoreRingSeq: seqs.store,
 		Send:         d.send,
 		Log:          d.log,
-	}, cmapEngine{}, d.cfg)
+	}, append([]executive.Engine{cmapEngine{}, d.cfg}, d.res.engines()...)...)
 	if err != nil {
 		return err
 	}
@@ -223,6 +225,9 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 			d.srv.ServeOn(ipcCtx, ln, svc)
 		}()
 		d.sub("SERV").Log(ctx, levelNotice, fmt.Sprintf("Service engine loaded: %s", serviceLongName(svc.Name())))
+	}
+	if err := d.initResources(ctx); err != nil {
+		return err
 	}
 	go func() {
 		err := d.x.Run(ctx)
@@ -307,6 +312,7 @@ func (d *daemon) close() {
 			d.log.Warn("IPC connections still closing at exit")
 		}
 	}
+	d.res.close()
 	if d.cmap != nil {
 		d.cmap.Close()
 	}

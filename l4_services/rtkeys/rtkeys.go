@@ -26,11 +26,12 @@ type Service struct {
 }
 
 // PublishStatic sets the keys corosync sets once at start: internal_configuration.service.N
-// for each loaded engine in load order, runtime.services.<name>.service_id and the
+// for each loaded engine (N is the service id, as corosync's service.c numbers them: mon
+// is 6 even when 2 to 5 are not loaded), runtime.services.<name>.service_id and the
 // counters at zero, and runtime.blackbox.* and runtime.force_gather at "no".
 func PublishStatic(m *icmap.Map, services []Service) {
-	for i, s := range services {
-		p := fmt.Sprintf("internal_configuration.service.%d.", i)
+	for _, s := range services {
+		p := fmt.Sprintf("internal_configuration.service.%d.", s.ID)
 		m.Set(p+"name", cmap.String("corosync_"+s.Short))
 		m.Set(p+"ver", cmap.Uint32(0))
 		m.Set(fmt.Sprintf("runtime.services.%s.service_id", s.Short), cmap.Uint16(s.ID))

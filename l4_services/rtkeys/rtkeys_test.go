@@ -59,6 +59,13 @@ func TestStaticAndCounters(t *testing.T) {
 	if got := get(t, m, "internal_configuration.service.1.name"); got != "corosync_cfg" {
 		t.Errorf("name %q", got)
 	}
+	PublishStatic(m, []Service{{ID: 6, Short: "mon"}})
+	if got := get(t, m, "internal_configuration.service.6.name"); got != "corosync_mon" {
+		t.Errorf("mon is published as service %q, want it under its id 6", got)
+	}
+	if got := get(t, m, "internal_configuration.service.0.name"); got != "corosync_cmap" {
+		t.Errorf("service 0 became %q", got)
+	}
 	if got := get(t, m, "runtime.services.cfg.4.tx"); got != "0" {
 		t.Errorf("tx %q", got)
 	}
