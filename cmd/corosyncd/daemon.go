@@ -93,7 +93,7 @@ func run(ctx context.Context, confPath string, explicit bool, logs *logOutput) i
 	d := &daemon{logs: logs, log: logs.logger, stopCh: make(chan stopReason, 1)}
 	mainLog := d.sub("MAIN")
 	mainLog.Log(ctx, levelNotice, "Corosync Cluster Engine "+Version+" starting up")
-	mainLog.Info("Corosync built-in features: systemd pie (Go: knet-compatible transport over udp, xdp, rdma)")
+	mainLog.Info("Corosync built-in features: monitoring watchdog systemd pie (Go: knet-compatible transport over udp, xdp, rdma)")
 	if err := d.start(ctx, confPath, explicit); err != nil {
 		code := exitConfigError
 		if msg, ok := configError(err); ok {
