@@ -23,7 +23,9 @@ import (
 	"github.com/corosync-go/corosync/l4_services/executive"
 	"github.com/corosync-go/corosync/l4_services/icmap"
 	"github.com/corosync-go/corosync/l4_services/logsys"
+	"github.com/corosync-go/corosync/l4_services/monsvc"
 	"github.com/corosync-go/corosync/l4_services/rtkeys"
+	"github.com/corosync-go/corosync/l4_services/wdsvc"
 )
 
 // Version is the corosync release this daemon is compatible with, and our build of it.
@@ -82,6 +84,10 @@ type daemon struct {
 	// their /dev/shm files) are gone.
 	ipcStop context.CancelFunc
 	ipcDone sync.WaitGroup
+
+	// unloading is set by a graceful stop, whose engines are unloaded with corosync's
+	// log lines (a kill exits without them, as in corosync).
+	unloading bool
 
 	stopOnce sync.Once
 	stopCh   chan stopReason
@@ -289,6 +295,7 @@ func (d *daemon) wait(ctx context.Context) stopReason {
 // leave leaves the ring so that the others reconfigure at once.
 func (d *daemon) leave() {
 	d.sub("SERV").Log(context.Background(), levelNotice, "Unloading all Corosync service engines.")
+	d.unloading = true
 	if d.x == nil {
 		return
 	}
@@ -313,11 +320,32 @@ func (d *daemon) close() {
 		}
 	}
 	d.res.close()
+	if d.unloading {
+		d.logUnloaded()
+	}
 	if d.cmap != nil {
 		d.cmap.Close()
 	}
 	if d.tr != nil {
 		d.tr.Close()
+	}
+}
+
+// logUnloaded logs corosync's lines for each engine once its IPC sockets are withdrawn,
+// in 3.1.7's order among the engines this daemon has.
+func (d *daemon) logUnloaded() {
+	ctx := context.Background()
+	for _, e := range []struct {
+		name string
+		ipc  bool
+	}{
+		{"corosync configuration map access", true}, {"corosync configuration service", true},
+		{monsvc.Name, false}, {wdsvc.Name, false},
+	} {
+		if e.ipc {
+			d.sub("QB").Info("withdrawing server sockets")
+		}
+		d.sub("SERV").Log(ctx, levelNotice, "Service engine unloaded: "+e.name)
 	}
 }
 
