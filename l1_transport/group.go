@@ -37,6 +37,7 @@ func (t *Transport) initGroups() {
 		if ls.Group.IsValid() {
 			t.group.links[ls.Number] = &peerLink{number: ls.Number, addr: ls.Group}
 			t.group.any = true
+			t.log.Info("link sends broadcasts to its group", "link", ls.Number, "group", ls.Group)
 		}
 	}
 }
