@@ -47,8 +47,10 @@ func (t *Transport) initGroups() {
 // picks, and as unicast only to peers those links do not reach (no address on them, or
 // up on other links only). Called with txMu held.
 func (t *Transport) broadcast(body []byte, model uint8) {
+	// One snapshot of the peers for both passes: reach is indexed by it.
+	order := t.order
 	if !t.group.any {
-		for _, p := range t.order {
+		for _, p := range order {
 			t.sendData(p, body, model)
 		}
 		return
@@ -62,7 +64,7 @@ func (t *Transport) broadcast(body []byte, model uint8) {
 	}
 	g := &t.group
 	g.reach = g.reach[:0]
-	for _, p := range t.order {
+	for _, p := range order {
 		var r peerReach
 		p.mu.Lock()
 		for num, pl := range p.links {
@@ -95,7 +97,7 @@ func (t *Transport) broadcast(body []byte, model uint8) {
 	if len(picked) > 0 {
 		t.emit(picked, size, Broadcast, &g.txSeq, body, model)
 	}
-	for i, p := range t.order {
+	for i, p := range order {
 		r := g.reach[i]
 		// A peer that is up nowhere takes data on every configured link (chooseLinks), so
 		// a group link it has is as good as any.
