@@ -55,8 +55,7 @@ func (t *Transport) broadcast(body []byte, model uint8) {
 		}
 		return
 	}
-	var members, upOn [MaxLinks]int
-	mtu := [MaxLinks]int{}
+	var members, upOn, mtu [MaxLinks]int
 	for num, ll := range t.links {
 		if ll != nil {
 			mtu[num] = ll.mtuBytes
