@@ -45,6 +45,10 @@ type LinkSpec struct {
 	Link     link.Link
 	// MTUBytes caps packets on this link (knet_mtu); 0 discovers the path MTU.
 	MTUBytes int
+	// Group, when valid, puts the link in group mode (corosync's transport: udp): a
+	// broadcast goes on the wire once, to this multicast group or broadcast address, and
+	// every peer on the link accepts it. Heartbeats and packets to one node stay unicast.
+	Group netip.AddrPort
 }
 
 // Config is everything a Transport needs.
@@ -127,6 +131,9 @@ func (c *Config) applyDefaults() error {
 		seen[l.Number] = true
 		if l.Link == nil {
 			return fmt.Errorf("transport: link %d has no opened link", l.Number)
+		}
+		if l.Group.IsValid() && l.Group.Port() == 0 {
+			return fmt.Errorf("transport: link %d: group address %s has no port", l.Number, l.Group)
 		}
 	}
 	return checkNodes(c.Nodes, c.LocalNode)

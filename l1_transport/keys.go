@@ -23,6 +23,14 @@ type InterfaceSettings struct {
 	MTUBytes int    // knet_mtu (0: discover)
 	DSCP     uint8  // totem.ip_dscp
 	Local    netip.AddrPort
+	// Group is the multicast group of transport: udp (mcastaddr, or its default from the
+	// cluster name); the link then runs in group mode. Invalid for every other transport.
+	Group netip.Addr
+	// Broadcast is broadcast: yes under transport: udp: group mode over the subnet
+	// broadcast address instead of a group.
+	Broadcast bool
+	// TTL is the multicast TTL under transport: udp (ttl, default 1).
+	TTL int
 }
 
 // Settings is a transport configuration read from corosync's flattened keys, before any
@@ -99,14 +107,20 @@ func FromKeys(keys map[string]string, localNode NodeID, lookup func(host string)
 	for _, l := range numbers {
 		p := fmt.Sprintf("totem.interface.%d.", l)
 		port := getInt(p+"mcastport", DefaultPort)
+		linkPort := port + l
 		ifs := InterfaceSettings{
 			Number:   l,
 			Kind:     keys[p+"knet_transport"],
-			Port:     uint16(port + l),
 			Priority: getInt(p+"knet_link_priority", 1),
 			MTUBytes: mtu,
 			DSCP:     uint8(dscp),
 		}
+		multicast := keys["totem.transport"] == "udp"
+		if multicast {
+			// corosync's udp ignores knet_transport and takes mcastport as it is.
+			ifs.Kind, linkPort = "udp", udpPort(keys, p, l, port)
+		}
+		ifs.Port = uint16(linkPort)
 		if ifs.Kind == "" {
 			ifs.Kind = "udp"
 		}
@@ -117,7 +131,7 @@ func FromKeys(keys map[string]string, localNode NodeID, lookup func(host string)
 		default:
 			return nil, fmt.Errorf("transport: %sknet_transport %q is not one of udp, xdp, rdma", p, ifs.Kind)
 		}
-		if port <= 0 || port+l > 65535 || ifs.Priority < 0 || ifs.Priority > 255 {
+		if port <= 0 || linkPort > 65535 || ifs.Priority < 0 || ifs.Priority > 255 {
 			return nil, fmt.Errorf("transport: %s: mcastport or knet_link_priority out of range", strings.TrimSuffix(p, "."))
 		}
 		// The ping keys override the token-derived defaults for every link alike.
@@ -140,6 +154,11 @@ func FromKeys(keys map[string]string, localNode NodeID, lookup func(host string)
 		}
 		if !ifs.Local.IsValid() {
 			return nil, fmt.Errorf("transport: this node (%d) has no ring%d_addr", localNode, l)
+		}
+		if multicast {
+			if err := groupSettings(keys, p, l, &ifs, lookup); err != nil {
+				return nil, err
+			}
 		}
 		s.Interfaces = append(s.Interfaces, ifs)
 	}

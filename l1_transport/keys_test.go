@@ -79,8 +79,10 @@ func TestFromKeysErrors(t *testing.T) {
 
 func FuzzFromKeys(f *testing.F) {
 	f.Add("nodelist.node.0.ring0_addr", "192.0.2.1", "totem.token", "1000")
+	f.Add("totem.transport", "udp", "totem.interface.0.mcastaddr", "239.192.176.228")
+	f.Add("totem.transport", "udp", "totem.interface.0.ttl", "300")
 	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
-		keys := map[string]string{"nodelist.node.0.nodeid": "1", k1: v1, k2: v2}
+		keys := map[string]string{"nodelist.node.0.nodeid": "1", "nodelist.node.0.ring0_addr": "192.0.2.1", "totem.cluster_name": "fuzz", k1: v1, k2: v2}
 		_, _ = FromKeys(keys, 1, nil)
 	})
 }

@@ -47,7 +47,7 @@ func (nl *netLab) startFromKeys(t *testing.T, keys map[string]string, keyFile st
 	return tr, box
 }
 
-func writeKey(t *testing.T) string {
+func writeKey(t testing.TB) string {
 	path := filepath.Join(t.TempDir(), "authkey")
 	if err := os.WriteFile(path, testKey(5), 0o400); err != nil {
 		t.Fatal(err)

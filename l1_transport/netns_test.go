@@ -25,7 +25,7 @@ func labAddr(node, lnk int) netip.AddrPort {
 	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(70 + lnk), 0, byte(node)}), 5405+uint16(lnk))
 }
 
-func newNetLab(t *testing.T, nodes, links int) *netLab {
+func newNetLab(t testing.TB, nodes, links int) *netLab {
 	t.Helper()
 	if ok, why := netns.Available(); !ok {
 		t.Skip("skipping network-namespace test: " + why)

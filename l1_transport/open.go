@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 
 	link "github.com/corosync-go/corosync/l0_link"
@@ -34,14 +35,21 @@ func OpenLinks(s *Settings, log *slog.Logger) ([]LinkSpec, error) {
 			closeAll()
 			return nil, fmt.Errorf("link %d (%s on %s): %w", ifs.Number, ifs.Kind, ifs.Local, err)
 		}
-		specs = append(specs, LinkSpec{Number: ifs.Number, Priority: ifs.Priority, Link: l, MTUBytes: ifs.MTUBytes})
+		spec := LinkSpec{Number: ifs.Number, Priority: ifs.Priority, Link: l, MTUBytes: ifs.MTUBytes}
+		if g, ok := l.(interface{ Group() (netip.AddrPort, bool) }); ok {
+			spec.Group, _ = g.Group()
+		}
+		specs = append(specs, spec)
 	}
 	return specs, nil
 }
 
 func openInterface(ifs InterfaceSettings, log *slog.Logger) (link.Link, error) {
 	openUDP := func() (link.Link, error) {
-		return udp.Open(udp.Config{Local: ifs.Local, DSCP: ifs.DSCP})
+		return udp.Open(udp.Config{Local: ifs.Local, DSCP: ifs.DSCP, Multicast: ifs.Group, Broadcast: ifs.Broadcast, MulticastTTL: ifs.TTL})
+	}
+	if (ifs.Group.IsValid() || ifs.Broadcast) && ifs.Kind != "udp" && ifs.Kind != "" {
+		return nil, fmt.Errorf("group mode (multicast or broadcast) needs a udp link, not %s", ifs.Kind)
 	}
 	switch ifs.Kind {
 	case "", "udp":

@@ -2,13 +2,10 @@ package transport
 
 import (
 	"bytes"
-	"context"
-	"net/netip"
 	"testing"
 	"time"
 
 	link "github.com/corosync-go/corosync/l0_link"
-	"github.com/corosync-go/corosync/l0_link/mem"
 )
 
 func TestReplayWindow(t *testing.T) {
@@ -211,8 +208,10 @@ func FuzzReassembly(f *testing.F) {
 }
 
 // FuzzHandlePacket feeds arbitrary datagrams, from a configured peer's address, to a
-// transport with crypto on and one with it off; nothing may panic or be delivered unless
-// it is well formed.
+// transport with crypto on and one with it off, both with their link in group mode so that
+// packets to the group (dst 0) take their own path; nothing may panic or be delivered
+// unless it is well formed. Seeds include real packets of a sender: unicast and group,
+// whole and fragmented.
 func FuzzHandlePacket(f *testing.F) {
 	seed := make([]byte, headerBytes+20)
 	putHeader(seed, &header{typ: typeData, src: 1, dst: 2, session: 5, seq: 1})
@@ -221,27 +220,25 @@ func FuzzHandlePacket(f *testing.F) {
 	frag := append([]byte(nil), seed...)
 	frag[3] = flagFragment | modelS2<<compressionShift
 	f.Add(frag, false)
-	mk := func(crypto bool) *Transport {
-		l, _ := mem.NewNetwork(1).Listen(addrOf(2, 0))
-		cfg := Config{LocalNode: 2, Links: []LinkSpec{{Number: 0, Link: l}},
-			Nodes: []Node{{ID: 1, Addrs: [MaxLinks]netip.AddrPort{addrOf(1, 0)}}, {ID: 2, Addrs: [MaxLinks]netip.AddrPort{addrOf(2, 0)}}},
-			Token: time.Hour}
-		if crypto {
-			cfg.Crypto = CryptoConfig{Cipher: "aes256", Key: testKey(1)}
+	group := append([]byte(nil), seed...)
+	group[15] = 0 // dst 0
+	f.Add(group, false)
+	for _, crypto := range []bool{false, true} {
+		sender := fuzzTransport(f, 1, crypto, true)
+		var gseq, useq uint64
+		var fh [fragmentHeaderLen]byte
+		putFragment(fh[:], fragment{msgID: 1, index: 0, count: 2})
+		for _, p := range [][]byte{
+			sender.build(Broadcast, &gseq, typeData, 0, 0, nil, []byte("to the group")),
+			sender.build(Broadcast, &gseq, typeData, flagFragment, 0, fh[:], []byte("first half")),
+			sender.build(2, &useq, typeData, 0, 0, nil, []byte("to node 2")),
+			sender.build(Broadcast, &gseq, typePing, 0, 0, nil, make([]byte, 12)),
+		} {
+			f.Add(append([]byte(nil), p...), crypto)
 		}
-		tr, err := New(context.Background(), cfg, func(NodeID, []byte) {}, quietLog())
-		if err != nil {
-			f.Fatal(err)
-		}
-		tr.Close() // stop its goroutines; handlePacket is driven directly
-		return tr
 	}
-	plain, sealed := mk(false), mk(true)
-	rx := func(tr *Transport) *rxScratch {
-		return &rxScratch{plain: make([]byte, 0, 70000), whole: make([]byte, 0, tr.cfg.MaxMessageBytes),
-			expand: make([]byte, 0, tr.cfg.MaxMessageBytes), decomp: newDecompressor(tr.cfg.MaxMessageBytes)}
-	}
-	rxPlain, rxSealed := rx(plain), rx(sealed)
+	plain, sealed := fuzzTransport(f, 2, false, true), fuzzTransport(f, 2, true, true)
+	rxPlain, rxSealed := fuzzScratch(plain), fuzzScratch(sealed)
 	f.Fuzz(func(t *testing.T, data []byte, crypto bool) {
 		tr, r := plain, rxPlain
 		if crypto {

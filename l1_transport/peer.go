@@ -18,6 +18,7 @@ type peer struct {
 	session  uint64
 	rxSealer sealer
 	window   replayWindow
+	groupWin replayWindow // the peer's group packets (dst 0) have a sequence space of their own
 	reasm    reassembly
 	rrNext   int
 	links    [MaxLinks]*peerLink

@@ -51,8 +51,7 @@ func (t *Transport) handlePacket(ll *localLink, m link.Message, rx *rxScratch) {
 		t.drops.add(dropReasonOf(err))
 		return
 	}
-	if h.dst != t.cfg.LocalNode {
-		t.drops.add(dropMisdirected)
+	if h.dst != t.cfg.LocalNode && !t.acceptGroup(ll, &h) {
 		return
 	}
 	p := t.peers().byID[h.src]
@@ -75,6 +74,9 @@ func (t *Transport) handlePacket(ll *localLink, m link.Message, rx *rxScratch) {
 	}
 	pl.rxPackets.Add(1)
 	pl.rxBytes.Add(uint64(len(m.Buf)))
+	if h.dst == Broadcast {
+		t.countGroupRx(ll, len(m.Buf))
+	}
 	switch h.typ {
 	case typePing:
 		p.mu.Unlock()
@@ -150,7 +152,11 @@ func (t *Transport) authenticate(p *peer, pl *peerLink, h *header, hdr, body []b
 		return nil, false
 	}
 	newSession := h.session > p.session
-	if !newSession && !p.window.check(h.seq) {
+	w := &p.window
+	if h.dst == Broadcast {
+		w = &p.groupWin
+	}
+	if !newSession && !w.check(h.seq) {
 		t.dropOn(pl, dropReplayed)
 		return nil, false
 	}
@@ -182,10 +188,10 @@ func (t *Transport) authenticate(p *peer, pl *peerLink, h *header, hdr, body []b
 			t.log.Info("peer restarted", "node", p.id)
 		}
 		p.session = h.session
-		p.window = replayWindow{}
+		p.window, p.groupWin = replayWindow{}, replayWindow{}
 		p.reasm = reassembly{max: p.reasm.max}
 	}
-	p.window.record(h.seq)
+	w.record(h.seq)
 	return plain, true
 }
 

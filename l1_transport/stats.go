@@ -61,11 +61,14 @@ type Stats struct {
 	Links []LinkStats
 	// Drops counts refused packets by reason (truncated, auth_failed, replayed, ...).
 	Drops map[string]uint64
+	// Groups has one entry per link in group mode. A group packet also counts in the
+	// sending peer's LinkStats on receipt, never in any peer's TxPackets.
+	Groups []GroupStats
 }
 
 // Stats returns the counters of every peer link and the drop counts.
 func (t *Transport) Stats() Stats {
-	s := Stats{Drops: map[string]uint64{}}
+	s := Stats{Drops: map[string]uint64{}, Groups: t.groupStats()}
 	for i := range t.drops {
 		s.Drops[dropNames[i]] = t.drops[i].Load()
 	}

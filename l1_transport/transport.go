@@ -53,6 +53,7 @@ type Transport struct {
 	msgID    uint32
 
 	drops dropCounters
+	group groupState
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -112,6 +113,7 @@ func New(ctx context.Context, cfg Config, handler Handler, log *slog.Logger) (*T
 	t.retick = make(chan struct{}, 1)
 	tbl, _, _ := t.buildTable(cfg.Nodes, &peerTable{})
 	t.table.Store(tbl)
+	t.initGroups()
 	t.tx.init()
 	ctx, t.cancel = context.WithCancel(ctx)
 	for _, ll := range t.links {
@@ -178,9 +180,7 @@ func (t *Transport) Send(pkts []Packet) error {
 		}
 		body, model := t.comp.compress(t.tx.comp, pkt.Data)
 		if pkt.To == Broadcast {
-			for _, p := range t.peers().order {
-				t.sendData(p, body, model)
-			}
+			t.broadcast(body, model)
 			continue
 		}
 		p := t.peers().byID[pkt.To]
@@ -211,6 +211,13 @@ func (t *Transport) sendData(p *peer, body []byte, model uint8) {
 		t.drops.add(dropNoLink)
 		return
 	}
+	t.emit(chosen[:n], mtu, p.id, &p.txSeq, body, model)
+}
+
+// emit builds one message for dst, whole or in fragments of at most mtu bytes, each
+// packet numbered from *seq, and queues every packet on each chosen link. Called with
+// txMu held.
+func (t *Transport) emit(chosen []*peerLink, mtu int, dst NodeID, seq *uint64, body []byte, model uint8) {
 	overhead := headerBytes
 	if t.txSealer != nil {
 		overhead += t.txSealer.overhead()
@@ -218,8 +225,8 @@ func (t *Transport) sendData(p *peer, body []byte, model uint8) {
 	room := mtu - overhead
 	flags := model << compressionShift
 	if len(body) <= room {
-		pkt := t.build(p, typeData, flags, uint8(chosen[0].number), nil, body)
-		for _, pl := range chosen[:n] {
+		pkt := t.build(dst, seq, typeData, flags, uint8(chosen[0].number), nil, body)
+		for _, pl := range chosen {
 			t.tx.queue(pl.number, pl, pkt)
 		}
 		return
@@ -235,21 +242,23 @@ func (t *Transport) sendData(p *peer, body []byte, model uint8) {
 	for i := 0; i < count; i++ {
 		chunk := body[i*piece : min(len(body), (i+1)*piece)]
 		putFragment(fh[:], fragment{msgID: t.msgID, index: uint16(i), count: uint16(count)})
-		pkt := t.build(p, typeData, flags|flagFragment, uint8(chosen[0].number), fh[:], chunk)
-		for _, pl := range chosen[:n] {
+		pkt := t.build(dst, seq, typeData, flags|flagFragment, uint8(chosen[0].number), fh[:], chunk)
+		for _, pl := range chosen {
 			t.tx.queue(pl.number, pl, pkt)
 		}
 	}
 }
 
-// build lays out one protected packet in the scratch slab. Called with txMu held.
-func (t *Transport) build(p *peer, typ packetType, flags, linkNum uint8, prefix, body []byte) []byte {
+// build lays out one protected packet to dst (Broadcast for a group packet) in the
+// scratch slab, numbered with the next value of *seq, the sequence space of dst. Called
+// with txMu held.
+func (t *Transport) build(dst NodeID, seq *uint64, typ packetType, flags, linkNum uint8, prefix, body []byte) []byte {
 	need := headerBytes + len(prefix) + len(body) + tagBytes
 	if t.tx.room() < need {
 		t.flush()
 	}
-	p.txSeq++
-	h := header{typ: typ, flags: flags, link: linkNum, src: t.cfg.LocalNode, dst: p.id, session: t.session, seq: p.txSeq}
+	*seq++
+	h := header{typ: typ, flags: flags, link: linkNum, src: t.cfg.LocalNode, dst: dst, session: t.session, seq: *seq}
 	buf := t.tx.take(need)
 	putHeader(buf, &h)
 	plain := buf[headerBytes:headerBytes]
@@ -260,7 +269,7 @@ func (t *Transport) build(p *peer, typ packetType, flags, linkNum uint8, prefix,
 	}
 	var nb [12]byte
 	// Sealing in place: the plaintext already sits where the ciphertext goes.
-	out := t.txSealer.seal(buf[headerBytes:headerBytes], buf[:headerBytes], nonceFor(&nb, p.id, p.txSeq), plain)
+	out := t.txSealer.seal(buf[headerBytes:headerBytes], buf[:headerBytes], nonceFor(&nb, dst, *seq), plain)
 	return buf[:headerBytes+len(out)]
 }
 
@@ -344,7 +353,7 @@ func (s *txScratch) queue(linkNum int, pl *peerLink, pkt []byte) {
 func (t *Transport) sendControl(p *peer, pl *peerLink, typ packetType, body []byte, probe int) {
 	t.txMu.Lock()
 	defer t.txMu.Unlock()
-	pkt := t.build(p, typ, 0, uint8(pl.number), nil, body)
+	pkt := t.build(p.id, &p.txSeq, typ, 0, uint8(pl.number), nil, body)
 	t.tx.queue(pl.number, pl, pkt)
 	if err := t.flush(); err != nil && probe > 0 && errors.Is(err, syscall.EMSGSIZE) {
 		// A probe larger than the local interface allows fails at once; no need to wait.

@@ -82,7 +82,13 @@ func testKey(seed byte) []byte {
 // newCluster starts n nodes; tweak adjusts each node's config before start.
 func newCluster(t *testing.T, n, links int, tweak func(node int, c *Config)) *cluster {
 	t.Helper()
-	c := &cluster{net: mem.NewNetwork(1)}
+	return newClusterOn(t, mem.NewNetwork(1), n, links, tweak)
+}
+
+// newClusterOn is newCluster on a given network.
+func newClusterOn(t *testing.T, net *mem.Network, n, links int, tweak func(node int, c *Config)) *cluster {
+	t.Helper()
+	c := &cluster{net: net}
 	var nodes []Node
 	for i := 1; i <= n; i++ {
 		nd := Node{ID: NodeID(i), Name: fmt.Sprintf("node%d", i)}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/corosync-go/corosync/ipc/cmap"
 	"github.com/corosync-go/corosync/l0_link/netns"
+	transport "github.com/corosync-go/corosync/l1_transport"
 )
 
 // TestMain lets the test binary run as the daemon: the cluster tests start it in network
@@ -371,8 +373,72 @@ func TestDefaultCrypto(t *testing.T) {
 	}
 }
 
+// mcastPackets reads the IPv4 multicast counters of node i's namespace (IpExt in
+// /proc/net/netstat: every datagram to a group, IGMP reports included).
+func (c *cluster) mcastPackets(i int) (in, out uint64) {
+	c.t.Helper()
+	text, err := c.lab.Output(fmt.Sprintf("n%d", i), "cat", "/proc/net/netstat")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var names []string
+	for _, line := range strings.Split(text, "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 || fields[0] != "IpExt:" {
+			continue
+		}
+		if names == nil {
+			names = fields
+			continue
+		}
+		for k, v := range fields {
+			if k < len(names) {
+				n, _ := strconv.ParseUint(v, 10, 64)
+				switch names[k] {
+				case "InMcastPkts":
+					in = n
+				case "OutMcastPkts":
+					out = n
+				}
+			}
+		}
+	}
+	if names == nil {
+		c.t.Fatalf("no IpExt counters in node %d's /proc/net/netstat", i)
+	}
+	return in, out
+}
+
+// srpBroadcasts is a lower bound of the broadcasts node i's ring has sent: joins, merge
+// detection, frames and their retransmissions, token hold cancels (stats.srp of the
+// stats map).
+func (c *cluster) srpBroadcasts(i int) uint64 {
+	c.t.Helper()
+	var cl *cmap.Client
+	err := c.lab.Do(fmt.Sprintf("n%d", i), func() (err error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		cl, err = cmap.DialMap(ctx, cmap.MapStats)
+		return err
+	})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer cl.Close()
+	var sum uint64
+	for _, k := range []string{"memb_join_tx", "memb_merge_detect_tx", "mcast_tx", "mcast_retx", "token_hold_cancel_tx"} {
+		v, err := strconv.ParseUint(getString(cl, "stats.srp."+k), 10, 64)
+		if err != nil {
+			c.t.Fatalf("stats.srp.%s: %v", k, err)
+		}
+		sum += v
+	}
+	return sum
+}
+
 // TestUDPUAndUDPRings: the udpu and udp transports form rings too (plain UDP, no
-// encryption, as corosync 3.1.7 runs them).
+// encryption, as corosync 3.1.7 runs them). Under udp every node joins the cluster's
+// default group and the ring's broadcasts travel as multicast; under udpu nothing does.
 func TestUDPUAndUDPRings(t *testing.T) {
 	for _, tr := range []string{"udpu", "udp"} {
 		t.Run(tr, func(t *testing.T) {
@@ -386,6 +452,47 @@ func TestUDPUAndUDPRings(t *testing.T) {
 			}
 			for i := 1; i <= 3; i++ {
 				c.waitMembers(i, c.cmapOf(i), []int{1, 2, 3}, 30*time.Second)
+			}
+			// Each reload request makes the node's cfg engine multicast one message.
+			for i := 1; i <= 3; i++ {
+				for k := 0; k < 5; k++ {
+					if err := c.lab.Exec(fmt.Sprintf("n%d", i), "timeout", "10", "corosync-cfgtool", "-R"); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			group := transport.DefaultGroup("gotest", 0, false).String()
+			for i := 1; i <= 3; i++ {
+				cl := c.cmapOf(i)
+				maddr, err := c.lab.Output(fmt.Sprintf("n%d", i), "ip", "maddr", "show", "dev", "eth0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Broadcasts the ring sent (joins, merge detection, frames) before and
+				// after reading the multicast counters, which lag behind them by at most a
+				// send.
+				sent := c.srpBroadcasts(i)
+				time.Sleep(100 * time.Millisecond)
+				in, out := c.mcastPackets(i)
+				sentAfter := c.srpBroadcasts(i)
+				t.Logf("node %d: %d..%d ring broadcasts; multicast datagrams in %d, out %d", i, sent, sentAfter, in, out)
+				if sent < 6 {
+					t.Fatalf("node %d sent only %d broadcasts", i, sent)
+				}
+				switch tr {
+				case "udp":
+					if key := getString(cl, "totem.interface.0.mcastaddr"); key != group || !strings.Contains(maddr, "inet  "+group+"\n") {
+						t.Errorf("node %d: mcastaddr %s, joined:\n%s\nwant %s", i, key, maddr, group)
+					}
+					// One datagram per broadcast, plus a few IGMP membership reports.
+					if out < sent || out > sentAfter+4 || in == 0 {
+						t.Errorf("node %d sent %d..%d broadcasts as %d multicast datagrams (received %d); want one each", i, sent, sentAfter, out, in)
+					}
+				case "udpu":
+					if strings.Contains(maddr, group) || in != 0 || out != 0 {
+						t.Errorf("node %d under udpu: %d multicast datagrams in, %d out, groups:\n%s", i, in, out, maddr)
+					}
+				}
 			}
 		})
 	}

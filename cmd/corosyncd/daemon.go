@@ -199,7 +199,7 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 	rtkeys.PublishStatic(d.m, loadedServices)
 	rtkeys.ProtectReadOnly(d.m)
 
-	d.sub("TOTEM").Log(ctx, levelNotice, "Initializing transport (Kronosnet).")
+	d.sub("TOTEM").Log(ctx, levelNotice, transportBanner(keys["totem.transport"]))
 	d.tr, err = transport.Start(ctx, d.set, func(from transport.NodeID, pkt []byte) { d.x.Receive(evs.NodeID(from), pkt) }, d.sub("KNET"))
 	if err != nil {
 		return fmt.Errorf("cannot start the transport: %w", err)

@@ -15,16 +15,27 @@ type sendState struct {
 	hdrs  []mmsghdr
 	iovs  []unix.Iovec
 	names []sockaddr
-	ctrl  []byte
+	// ctrl holds stride bytes of control messages per entry: the source-pinning message
+	// (written once, at init) followed by room for a UDP_SEGMENT one.
+	ctrl   []byte
+	stride int
+	pinLen int
 	// groupLen[i] is how many messages entry i carries (more than one under GSO).
 	groupLen []int
 }
 
-func (s *sendState) init(batch int) {
+// init sizes the scratch for batch entries; pin, when not nil, is a control message every
+// datagram carries.
+func (s *sendState) init(batch int, pin []byte) {
 	s.hdrs = make([]mmsghdr, batch)
 	s.iovs = make([]unix.Iovec, batch)
 	s.names = make([]sockaddr, batch)
-	s.ctrl = make([]byte, batch*cmsgIntSpace)
+	s.pinLen = len(pin)
+	s.stride = s.pinLen + cmsgIntSpace
+	s.ctrl = make([]byte, batch*s.stride)
+	for i := 0; i < batch; i++ {
+		copy(s.ctrl[i*s.stride:], pin)
+	}
 	s.groupLen = make([]int, batch)
 }
 
@@ -105,9 +116,11 @@ func (l *Link) fill(msgs []link.Message) (entries int) {
 		h.hdr.Namelen = namelen
 		h.hdr.Iov = &s.iovs[used]
 		h.hdr.SetIovlen(group)
-		if group > 1 {
-			c := s.ctrl[entries*cmsgIntSpace : (entries+1)*cmsgIntSpace]
-			n := putSegmentCmsg(c, uint16(len(first.Buf)))
+		if n := s.pinLen; group > 1 || n > 0 {
+			c := s.ctrl[entries*s.stride : (entries+1)*s.stride]
+			if group > 1 {
+				n += putSegmentCmsg(c[n:], uint16(len(first.Buf)))
+			}
 			h.hdr.Control = &c[0]
 			h.hdr.SetControllen(n)
 		}

@@ -1,6 +1,7 @@
 // Package udp is the batched UDP link: sendmmsg/recvmmsg, UDP GSO on send and GRO on
 // receive (probed at start and turned off per peer when the kernel refuses), socket buffer
-// sizing, DSCP marking, IPv4 and IPv6, unicast and IP multicast.
+// sizing, DSCP marking, IPv4 and IPv6, unicast, IP multicast and subnet broadcast (group
+// mode: one send reaches every member; see Config.Multicast and Config.Broadcast).
 package udp
 
 import (
@@ -38,13 +39,23 @@ const (
 type Config struct {
 	// Local is the unicast address and port to bind and to announce to peers.
 	Local netip.AddrPort
-	// Multicast, when valid, is a group joined on Local's interface; the socket then binds
-	// the wildcard address on Local's port so it hears both the group and unicast.
+	// Multicast, when valid, is a group joined on Local's interface (corosync's mcastaddr
+	// with transport: udp). The socket then binds the wildcard address on Local's port, so
+	// it hears both the group and unicast, and pins the source of everything it sends to
+	// Local's address so that peers still see Local. Group returns where to send.
 	Multicast netip.Addr
-	// Interface names the device for multicast membership and sending (optional).
+	// Broadcast sends group traffic to the subnet broadcast address of Local's interface
+	// with SO_BROADCAST instead of joining a group (corosync's broadcast: yes; IPv4 only).
+	// It excludes Multicast. The socket binds as for Multicast.
+	Broadcast bool
+	// Interface names the device for multicast membership and sending; empty means the
+	// interface holding Local's address.
 	Interface string
 	// MulticastTTL is the hop limit of multicast datagrams (corosync's ttl, default 1).
 	MulticastTTL int
+	// MulticastLoopback hands the link's own group sends back to it. corosync turns it off
+	// (a node does not need its own copy), and so does the zero value.
+	MulticastLoopback bool
 	// DSCP marks outgoing datagrams (0..63; corosync's ip_dscp).
 	DSCP uint8
 	// SendBufferBytes and RecvBufferBytes size the socket buffers (DefaultBufferBytes).
@@ -65,9 +76,12 @@ type Link struct {
 	// ifaceMTU is the MTU of the interface holding the local address (0 if unknown),
 	// read at Open so that it comes from the socket's own network namespace.
 	ifaceMTU int
-	gso      atomic.Bool
-	gro      bool
-	closed   atomic.Bool
+	// group is where group sends go (a multicast group or the subnet broadcast address, on
+	// Local's port); invalid for a unicast-only link.
+	group  netip.AddrPort
+	gso    atomic.Bool
+	gro    bool
+	closed atomic.Bool
 
 	sendMu sync.Mutex
 	tx     sendState
@@ -104,8 +118,13 @@ func Open(cfg Config) (*Link, error) {
 	if v6 {
 		network = "udp6"
 	}
+	if err := checkGroupConfig(cfg, v6); err != nil {
+		return nil, err
+	}
 	bind := net.UDPAddrFromAddrPort(cfg.Local)
-	if cfg.Multicast.IsValid() {
+	if groupMode(cfg) {
+		// A socket bound to one unicast address is not given datagrams sent to a group or
+		// a broadcast address, so group mode binds the wildcard.
 		bind = &net.UDPAddr{Port: int(cfg.Local.Port())}
 	}
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
@@ -134,7 +153,7 @@ func Open(cfg Config) (*Link, error) {
 		return nil, err
 	}
 	l.ifaceMTU = interfaceMTU(cfg.Local.Addr())
-	l.tx.init(l.batch)
+	l.tx.init(l.batch, l.pinSource())
 	l.rx.init(l.batch, l.gro)
 	return l, nil
 }
@@ -165,8 +184,8 @@ func (l *Link) configure(cfg Config) error {
 				l.gro = true
 			}
 		}
-		if cfg.Multicast.IsValid() {
-			errs = append(errs, joinGroup(s, l.v6, cfg))
+		if groupMode(cfg) {
+			errs = append(errs, l.setupGroup(s, cfg))
 		}
 	})
 	errs = append(errs, err)
@@ -181,32 +200,6 @@ func setBuffer(fd, force, plain, bytes int) {
 	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, force, bytes) != nil {
 		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, plain, bytes)
 	}
-}
-
-func joinGroup(fd int, v6 bool, cfg Config) error {
-	ifindex := 0
-	if cfg.Interface != "" {
-		ifc, err := net.InterfaceByName(cfg.Interface)
-		if err != nil {
-			return err
-		}
-		ifindex = ifc.Index
-	}
-	if v6 {
-		mreq := &unix.IPv6Mreq{Multiaddr: cfg.Multicast.As16(), Interface: uint32(ifindex)}
-		return errors.Join(
-			unix.SetsockoptIPv6Mreq(fd, unix.IPPROTO_IPV6, unix.IPV6_JOIN_GROUP, mreq),
-			unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_HOPS, cfg.MulticastTTL),
-			unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_LOOP, 1),
-		)
-	}
-	mreq := &unix.IPMreqn{Multiaddr: cfg.Multicast.As4(), Address: cfg.Local.Addr().As4(), Ifindex: int32(ifindex)}
-	return errors.Join(
-		unix.SetsockoptIPMreqn(fd, unix.IPPROTO_IP, unix.IP_ADD_MEMBERSHIP, mreq),
-		unix.SetsockoptIPMreqn(fd, unix.IPPROTO_IP, unix.IP_MULTICAST_IF, mreq),
-		unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_MULTICAST_TTL, cfg.MulticastTTL),
-		unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_MULTICAST_LOOP, 1),
-	)
 }
 
 // InterfaceMTU is the MTU of the local address's interface, 0 when unknown; l1 starts its
