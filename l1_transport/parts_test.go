@@ -237,11 +237,7 @@ func FuzzHandlePacket(f *testing.F) {
 		return tr
 	}
 	plain, sealed := mk(false), mk(true)
-	rx := func(tr *Transport) *rxScratch {
-		return &rxScratch{plain: make([]byte, 0, 70000), whole: make([]byte, 0, tr.cfg.MaxMessageBytes),
-			expand: make([]byte, 0, tr.cfg.MaxMessageBytes), decomp: newDecompressor(tr.cfg.MaxMessageBytes)}
-	}
-	rxPlain, rxSealed := rx(plain), rx(sealed)
+	rxPlain, rxSealed := plain.newRxScratch(plain.links[0]), sealed.newRxScratch(sealed.links[0])
 	f.Fuzz(func(t *testing.T, data []byte, crypto bool) {
 		tr, r := plain, rxPlain
 		if crypto {
