@@ -235,6 +235,15 @@ func TestStatsMapThroughCmapctl(t *testing.T) {
 	if delay < 1000 || math.Abs(delay-logged) > 0.00006 {
 		t.Errorf("delay %s ms, logged %s ms, stopped for 1200 ms", m[1], line[2])
 	}
+
+	// corosync-cmapctl -C clears: the scheduling misses are forgotten.
+	cmapctl("-C", "schedmiss")
+	if out, _ := ns.Command("timeout", "10", "corosync-cmapctl", "-m", "stats", "stats.schedmiss.").CombinedOutput(); strings.Contains(string(out), "stats.schedmiss.0") {
+		t.Errorf("after -C schedmiss:\n%s", out)
+	}
+	for _, what := range []string{"knet", "ipc", "totem", "all"} {
+		cmapctl("-C", what)
+	}
 }
 
 // TestStatsKeysTwoNodes compares the stats map of a formed 2-node ring, corosync 3.1.7's
