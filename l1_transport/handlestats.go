@@ -90,11 +90,11 @@ type txHandleCounters struct {
 }
 
 // rxHandleCounters are the receive side's, one set per receive goroutine so that links
-// do not share cache lines.
+// do not share cache lines. Received data packets that passed authentication are counted
+// by the links already (LinkStats.RxData), so they are not counted again here.
 type rxHandleCounters struct {
 	compressed, compressedIn, compressedOut atomic.Uint64
 	compressTime                            timing
-	cryptPackets                            atomic.Uint64
 	cryptTime                               timing
 }
 
@@ -124,7 +124,8 @@ type HandleStats struct {
 	RxCryptTime    Timing
 }
 
-// handleStats gathers the send side's and every receive goroutine's counters.
+// handleStats gathers the send side's and every receive goroutine's counters;
+// RxCryptPackets is added from the links' data counts by Stats.
 func (t *Transport) handleStats() HandleStats {
 	t.txMu.Lock()
 	tx := &t.txHandle
@@ -145,7 +146,6 @@ func (t *Transport) handleStats() HandleStats {
 		h.RxCompressedPackets += rx.compressed.Load()
 		h.RxCompressedOriginalBytes += rx.compressedIn.Load()
 		h.RxCompressedSizeBytes += rx.compressedOut.Load()
-		h.RxCryptPackets += rx.cryptPackets.Load()
 		rxComp.add(&rx.compressTime)
 		rxCrypt.add(&rx.cryptTime)
 	}
@@ -163,7 +163,7 @@ func (t *Transport) clearHandle() {
 		if rx == nil {
 			continue
 		}
-		for _, c := range []*atomic.Uint64{&rx.compressed, &rx.compressedIn, &rx.compressedOut, &rx.cryptPackets} {
+		for _, c := range []*atomic.Uint64{&rx.compressed, &rx.compressedIn, &rx.compressedOut} {
 			c.Store(0)
 		}
 		rx.compressTime.reset()

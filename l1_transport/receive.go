@@ -18,6 +18,9 @@ type rxScratch struct {
 	expand []byte
 	decomp *decompressor
 	hs     *rxHandleCounters // this goroutine's handle statistics
+	// opened counts the data packets this goroutine authenticated, to pick the ones
+	// whose opening is timed.
+	opened uint64
 }
 
 // newRxScratch returns the buffers and statistics of ll's receive goroutine.
@@ -183,7 +186,7 @@ func (t *Transport) authenticate(p *peer, pl *peerLink, h *header, hdr, body []b
 		var err error
 		var start time.Time
 		// Like knet, only data packets count towards the receive crypt statistics.
-		timed := data && sampled(rx.hs.cryptPackets.Load())
+		timed := data && sampled(rx.opened)
 		if timed {
 			start = time.Now()
 		}
@@ -196,7 +199,7 @@ func (t *Transport) authenticate(p *peer, pl *peerLink, h *header, hdr, body []b
 			rx.hs.cryptTime.add(time.Since(start))
 		}
 		if data {
-			rx.hs.cryptPackets.Add(1)
+			rx.opened++
 		}
 		p.rxSealer = s
 	}

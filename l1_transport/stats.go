@@ -117,6 +117,10 @@ func (t *Transport) Stats() Stats {
 				ls.LatencyAvg = pl.rttSum / time.Duration(pl.rttSamples)
 			}
 			s.Links = append(s.Links, ls)
+			if t.suite != nil {
+				// Every data packet received on a link passed authentication.
+				s.Handle.RxCryptPackets += ls.RxData.Packets
+			}
 		}
 		p.mu.Unlock()
 	}
