@@ -241,7 +241,26 @@ func TestStatsMapThroughCmapctl(t *testing.T) {
 	if out, _ := ns.Command("timeout", "10", "corosync-cmapctl", "-m", "stats", "stats.schedmiss.").CombinedOutput(); strings.Contains(string(out), "stats.schedmiss.0") {
 		t.Errorf("after -C schedmiss:\n%s", out)
 	}
-	for _, what := range []string{"knet", "ipc", "totem", "all"} {
+	// The ring's counters start again from zero, and so does the count of closed
+	// connections (the clearing tool's own close is the first one).
+	gathers := func() uint64 {
+		out := cmapctl("-m", "stats", "-g", "stats.srp.gather_entered")
+		n, err := strconv.ParseUint(out[strings.LastIndex(out, " ")+1:len(out)-1], 10, 64)
+		if err != nil {
+			t.Fatalf("%q: %v", out, err)
+		}
+		return n
+	}
+	before := gathers() // the start and the token loss after the stop
+	cmapctl("-C", "totem")
+	if after := gathers(); before < 2 || after >= before {
+		t.Errorf("gather_entered %d before -C totem, %d after", before, after)
+	}
+	cmapctl("-C", "ipc")
+	if out := cmapctl("-m", "stats", "stats.ipcs.global.closed"); out != "stats.ipcs.global.closed (u64) = 1\n" {
+		t.Errorf("after -C ipc: %q", out)
+	}
+	for _, what := range []string{"knet", "all"} {
 		cmapctl("-C", what)
 	}
 }
