@@ -160,15 +160,16 @@ func (c *Conn) noteEventWait() {
 }
 
 // noteEventSent counts a delivered event; an empty queue ends a queueing episode
-// (corosync's outq_flush: "Q empty", and both counts start again).
+// (corosync's outq_flush: "Q empty", and both counts start again). The event count moves
+// last, so a snapshot that sees it sees the queue's state after it.
 func (c *Conn) noteEventSent() {
 	k := &c.counters
-	k.events.Add(1)
 	k.waiting.Store(false)
 	if k.queueing.Load() && len(c.events) == 0 {
 		k.queueing.Store(false)
 		k.sent.Store(0)
-		return
+	} else {
+		k.sent.Add(1)
 	}
-	k.sent.Add(1)
+	k.events.Add(1)
 }

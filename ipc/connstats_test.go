@@ -108,7 +108,10 @@ func TestConnectionStats(t *testing.T) {
 			conn.NoteInvalidRequest()
 			conn.NoteOverload()
 			conn.NoteOverload()
-			cs := waitConns(t, srv, func(cs []ConnStats) bool { return len(cs) == 1 && cs[0].Dispatched == 3 })
+			// The counts move just after the client has what they count: wait for them.
+			cs := waitConns(t, srv, func(cs []ConnStats) bool {
+				return len(cs) == 1 && cs[0].Dispatched == 3 && cs[0].Responses == 8
+			})
 			st := cs[0]
 			self, err := os.ReadFile("/proc/self/stat")
 			if err != nil {
