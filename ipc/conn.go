@@ -41,6 +41,10 @@ type Conn struct {
 	closeOnce sync.Once
 	done      chan struct{}
 
+	id       uint64
+	procName string
+	counters connCounters
+
 	// State is the service's own per-connection data.
 	State any
 }
@@ -61,7 +65,8 @@ func (s *Server) newConn(uc *net.UnixConn, svc Service, creds Creds, maxBytes ui
 		return nil, err
 	}
 	c := &Conn{s: s, svc: svc, creds: creds, setup: uc, dir: dir, maxBytes: maxBytes,
-		events: make(chan []byte, s.cfg.EventQueueMessages), done: make(chan struct{})}
+		events: make(chan []byte, s.cfg.EventQueueMessages), done: make(chan struct{}),
+		id: s.connIDs.Add(1), procName: procName(creds.PID)}
 	desc := dir + "/qb"
 	if s.cfg.Transport == "socket" {
 		c.tr, err = s.newSocketTransport(c, desc)
@@ -80,12 +85,14 @@ func (c *Conn) run() {
 	c.s.active.Add(1)
 	defer c.s.active.Add(-1)
 	c.svc.Connected(c)
+	c.s.register(c)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); c.writeEvents() }()
 	c.tr.serve(c.dispatch)
 	c.Close()
 	wg.Wait()
+	c.s.unregister(c)
 	c.svc.Disconnected(c)
 	c.cleanup()
 }
@@ -105,6 +112,7 @@ func (c *Conn) dispatch(msg []byte) bool {
 	if h.ID == msgDisconnect {
 		return false
 	}
+	c.counters.requests.Add(1)
 	c.svc.Request(c, h, msg)
 	return true
 }
@@ -122,6 +130,7 @@ func (c *Conn) Respond(msg []byte) error {
 		c.drop("cannot answer", err)
 		return err
 	}
+	c.counters.responses.Add(1)
 	return nil
 }
 
@@ -152,6 +161,7 @@ func (c *Conn) writeEvents() {
 				c.drop("cannot deliver an event", err)
 				return
 			}
+			c.noteEventSent()
 		}
 	}
 }
@@ -168,7 +178,14 @@ func (c *Conn) drop(why string, err error) {
 
 // SetFlowControl sets the level clients check before sending: 0 open, 1 all sends
 // refused (TRY_AGAIN), 2 only sends that opt in (cpg multicasts) refused.
-func (c *Conn) SetFlowControl(level int32) { c.tr.setFlow(level) }
+func (c *Conn) SetFlowControl(level int32) {
+	c.tr.setFlow(level)
+	k := &c.counters
+	if k.flowControl.Swap(level) != level {
+		k.flowControlShown.Store(level)
+		k.flowControlCount.Add(1)
+	}
+}
 
 // Close disconnects the client. Safe to call more than once and from any goroutine.
 func (c *Conn) Close() {

@@ -78,6 +78,12 @@ type Server struct {
 	pid int
 	// counters for stats.ipcs.*
 	accepted, refused, active atomic.Int64
+
+	// conns are the connections their services have accepted (Connections); connIDs
+	// numbers them.
+	connMu  sync.Mutex
+	conns   map[*Conn]struct{}
+	connIDs atomic.Uint64
 }
 
 // NewServer returns a server; call Serve once per service.
@@ -100,7 +106,7 @@ func NewServer(cfg Config) *Server {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Server{cfg: cfg, pid: os.Getpid()}
+	return &Server{cfg: cfg, pid: os.Getpid(), conns: map[*Conn]struct{}{}}
 }
 
 // Serve listens on the service's abstract socket and serves it until ctx ends.

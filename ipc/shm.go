@@ -52,12 +52,20 @@ func (t *shmTransport) connType() int32 { return typeShm }
 func (t *shmTransport) serve(dispatch func([]byte) bool) {
 	buf := make([]byte, t.c.maxBytes)
 	bell := make([]byte, 64)
+	// debt is requests taken less doorbell bytes read: each request has one byte, and a
+	// request taken while spinning leaves its byte for a later read.
+	debt := 0
 	for {
+		woke := false
 		if !t.spinForRequest() {
-			if _, err := t.c.setup.Read(bell); err != nil {
+			n, err := t.c.setup.Read(bell)
+			if err != nil {
 				return
 			}
+			debt -= n
+			woke = debt < 0 // some byte is for a request not taken yet
 		}
+		took := 0
 		for {
 			msg, ok, err := t.nextRequest(buf)
 			if err != nil {
@@ -67,9 +75,15 @@ func (t *shmTransport) serve(dispatch func([]byte) bool) {
 			if !ok {
 				break
 			}
+			took++
+			debt++
 			if !dispatch(msg) {
 				return
 			}
+		}
+		if woke && took == 0 {
+			// A doorbell with no request behind it: libqb's recv_retries.
+			t.c.counters.recvRetries.Add(1)
 		}
 	}
 }
@@ -117,8 +131,9 @@ func (t *shmTransport) nextRequest(buf []byte) (msg []byte, ok bool, err error) 
 	return msg, true, nil
 }
 
-// write puts msg on r, retrying a full ring until SendTimeout.
-func (t *shmTransport) write(r *ring, msg []byte, wait time.Duration, done <-chan struct{}) error {
+// write puts msg on r, retrying a full ring until wait has passed. Every retry is counted
+// (libqb's send_retries); one for an event also marks the client's events as queueing.
+func (t *shmTransport) write(r *ring, msg []byte, wait time.Duration, done <-chan struct{}, event bool) error {
 	deadline := time.Now().Add(wait)
 	for {
 		t.mu.RLock()
@@ -135,6 +150,11 @@ func (t *shmTransport) write(r *ring, msg []byte, wait time.Duration, done <-cha
 		if time.Now().After(deadline) {
 			return err
 		}
+		if event {
+			t.c.noteEventWait()
+		} else {
+			t.c.counters.sendRetries.Add(1)
+		}
 		select {
 		case <-done:
 			return net.ErrClosed
@@ -144,11 +164,11 @@ func (t *shmTransport) write(r *ring, msg []byte, wait time.Duration, done <-cha
 }
 
 func (t *shmTransport) respond(msg []byte) error {
-	return t.write(t.resp, msg, t.c.s.responseWait(), t.c.done)
+	return t.write(t.resp, msg, t.c.s.responseWait(), t.c.done, false)
 }
 
 func (t *shmTransport) sendEvent(msg []byte, done <-chan struct{}) error {
-	if err := t.write(t.ev, msg, t.c.s.cfg.SendTimeout, done); err != nil {
+	if err := t.write(t.ev, msg, t.c.s.cfg.SendTimeout, done, true); err != nil {
 		return err
 	}
 	// The doorbell: clients poll the setup socket for events.

@@ -129,7 +129,9 @@ func (t *socketTransport) sendEvent(msg []byte, done <-chan struct{}) error {
 }
 
 // send writes one datagram, waiting at most wait for a client that does not read. With
-// done set it also waits for a client that has not bound its socket yet.
+// done set (events) it also waits for a client that has not bound its socket yet; those
+// retries are counted (send_retries) and queue the client's events. A full socket is
+// waited for in Go's poller, which does not say so: it is not counted.
 func (t *socketTransport) send(sock *net.UnixConn, to *net.UnixAddr, msg []byte, wait time.Duration, done <-chan struct{}) error {
 	for attempt := 0; ; attempt++ {
 		sock.SetWriteDeadline(time.Now().Add(wait))
@@ -141,6 +143,7 @@ func (t *socketTransport) send(sock *net.UnixConn, to *net.UnixAddr, msg []byte,
 		if done == nil || !missing || attempt >= eventConnectRetries {
 			return err
 		}
+		t.c.noteEventWait()
 		select {
 		case <-done:
 			return net.ErrClosed

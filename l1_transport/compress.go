@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zlib"
@@ -48,6 +49,9 @@ type compressor struct {
 	lzFast    lz4.Compressor
 	hc        bool
 	zbuf      bytes.Buffer
+	// st, when set, receives knet's handle counters of compression (the compressor runs
+	// under the transport's send lock, which guards them).
+	st *txHandleCounters
 }
 
 func newCompressor(cfg CompressionConfig) (*compressor, error) {
@@ -87,10 +91,45 @@ func newCompressor(cfg CompressionConfig) (*compressor, error) {
 
 // compress returns the message to send and its model id: the compressed form when the
 // message reaches the threshold and compression made it smaller, else src with modelNone.
+// With a model configured it counts as knet does: every message either compressed (even
+// when the result is not used) or uncompressed.
 func (c *compressor) compress(dst, src []byte) ([]byte, uint8) {
-	if c.model == modelNone || len(src) < c.threshold {
+	if c.model == modelNone {
 		return src, modelNone
 	}
+	if len(src) < c.threshold {
+		if c.st != nil {
+			c.st.uncompressed++
+		}
+		return src, modelNone
+	}
+	var start time.Time
+	timed := c.st != nil && sampled(c.st.compressed)
+	if timed {
+		start = time.Now()
+	}
+	out := c.encode(dst, src)
+	if c.st != nil {
+		if timed {
+			c.st.compressTime.add(time.Since(start))
+		}
+		if out != nil {
+			c.st.compressed++
+			c.st.compressedIn += uint64(len(src))
+			c.st.compressedOut += uint64(len(out))
+		}
+	}
+	if out == nil || len(out) >= len(src) {
+		if c.st != nil {
+			c.st.uncompressed++
+		}
+		return src, modelNone
+	}
+	return out, c.model
+}
+
+// encode compresses src with the model into dst's room; nil when it fails.
+func (c *compressor) encode(dst, src []byte) []byte {
 	var out []byte
 	switch c.model {
 	case modelS2:
@@ -108,7 +147,7 @@ func (c *compressor) compress(dst, src []byte) ([]byte, uint8) {
 			n, err = c.lzFast.CompressBlock(src, buf)
 		}
 		if err != nil || n == 0 {
-			return src, modelNone
+			return nil
 		}
 		out = buf[:n]
 	case modelZstd:
@@ -121,16 +160,13 @@ func (c *compressor) compress(dst, src []byte) ([]byte, uint8) {
 		}
 		w, err := zlib.NewWriterLevel(&c.zbuf, level)
 		if err != nil {
-			return src, modelNone
+			return nil
 		}
 		w.Write(src)
 		w.Close()
 		out = append(dst[:0], c.zbuf.Bytes()...)
 	}
-	if len(out) >= len(src) {
-		return src, modelNone
-	}
-	return out, c.model
+	return out
 }
 
 // decompressor expands received messages, never beyond maxBytes.

@@ -166,8 +166,7 @@ func (t *Transport) acceptGroup(ll *localLink, h *header) bool {
 // countGroupRx counts an authenticated group packet on its link's group counters.
 func (t *Transport) countGroupRx(ll *localLink, bytes int) {
 	gl := t.group.links[ll.number]
-	gl.rxPackets.Add(1)
-	gl.rxBytes.Add(uint64(bytes))
+	gl.rx[kindData].add(1, uint64(bytes))
 }
 
 // GroupStats counts the traffic of one link in group mode with its group.
@@ -191,10 +190,12 @@ func (t *Transport) groupStats() []GroupStats {
 		if gl == nil {
 			continue
 		}
+		// Only data goes to a group: heartbeats and probes stay unicast.
+		tx, rx := gl.tx[kindData].load(), gl.rx[kindData].load()
 		out = append(out, GroupStats{
 			Link: num, Addr: gl.addr,
-			TxPackets: gl.txPackets.Load(), TxBytes: gl.txBytes.Load(), TxErrors: gl.txErrors.Load(),
-			RxPackets: gl.rxPackets.Load(), RxBytes: gl.rxBytes.Load(), RxOwn: t.group.own[num].Load(),
+			TxPackets: tx.Packets, TxBytes: tx.Bytes, TxErrors: gl.txErrors[kindData].Load(),
+			RxPackets: rx.Packets, RxBytes: rx.Bytes, RxOwn: t.group.own[num].Load(),
 		})
 	}
 	return out

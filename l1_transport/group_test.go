@@ -224,7 +224,7 @@ func TestGroupReplayAndSequenceSpaces(t *testing.T) {
 			sender := fuzzTransport(t, 1, crypto, true)
 			rx := fuzzTransport(t, 2, crypto, true)
 			plainRx := fuzzTransport(t, 2, crypto, false)
-			scratch := fuzzScratch(rx)
+			scratch := rx.newRxScratch(rx.links[0])
 			var got [][]byte
 			rx.handler = func(_ NodeID, p []byte) { got = append(got, append([]byte(nil), p...)) }
 			var gseq, useq uint64
@@ -297,11 +297,6 @@ func fuzzTransport(tb testing.TB, id NodeID, crypto, group bool) *Transport {
 	}
 	tr.Close() // stop its goroutines; handlePacket is driven directly
 	return tr
-}
-
-func fuzzScratch(tr *Transport) *rxScratch {
-	return &rxScratch{plain: make([]byte, 0, 70000), whole: make([]byte, 0, tr.cfg.MaxMessageBytes),
-		expand: make([]byte, 0, tr.cfg.MaxMessageBytes), decomp: newDecompressor(tr.cfg.MaxMessageBytes)}
 }
 
 func TestGroupConfigError(t *testing.T) {

@@ -58,11 +58,11 @@ func (t *Transport) heartbeat(pad []byte) {
 			body := pad[:pingBodyBytes+4]
 			binary.BigEndian.PutUint64(body, uint64(now))
 			binary.BigEndian.PutUint32(body[8:], 0)
-			t.sendControl(p, pl, typePing, body, 0)
+			t.sendControl(p, pl, typePing, body, 0, kindPing)
 			if n := probe - headerBytes - t.sealOverhead(); probe > 0 && n > len(body) && n <= len(pad) {
 				binary.BigEndian.PutUint32(body[8:], uint32(probe))
 				clear(pad[len(body):n])
-				t.sendControl(p, pl, typePing, pad[:n], probe)
+				t.sendControl(p, pl, typePing, pad[:n], probe, kindPMTU)
 			}
 		}
 	}

@@ -238,7 +238,7 @@ func FuzzHandlePacket(f *testing.F) {
 		}
 	}
 	plain, sealed := fuzzTransport(f, 2, false, true), fuzzTransport(f, 2, true, true)
-	rxPlain, rxSealed := fuzzScratch(plain), fuzzScratch(sealed)
+	rxPlain, rxSealed := plain.newRxScratch(plain.links[0]), sealed.newRxScratch(sealed.links[0])
 	f.Fuzz(func(t *testing.T, data []byte, crypto bool) {
 		tr, r := plain, rxPlain
 		if crypto {

@@ -48,8 +48,10 @@ type peerLink struct {
 	upCount    uint64
 	downCount  uint64
 
-	txPackets, txBytes, txErrors  atomic.Uint64
-	rxPackets, rxBytes, rxDropped atomic.Uint64
+	// On-wire traffic by kind of packet, as knet's link statistics count it.
+	tx, rx    [packetKinds]traffic
+	txErrors  [packetKinds]atomic.Uint64
+	rxDropped atomic.Uint64
 }
 
 // chooseLinks appends the links a data packet to p goes out on, per the link mode. With

@@ -17,17 +17,27 @@ type rxScratch struct {
 	whole  []byte
 	expand []byte
 	decomp *decompressor
+	hs     *rxHandleCounters // this goroutine's handle statistics
+	// opened counts the data packets this goroutine authenticated, to pick the ones
+	// whose opening is timed.
+	opened uint64
+}
+
+// newRxScratch returns the buffers and statistics of ll's receive goroutine.
+func (t *Transport) newRxScratch(ll *localLink) *rxScratch {
+	return &rxScratch{
+		plain:  make([]byte, 0, link.MaxDatagramBytes),
+		whole:  make([]byte, 0, t.cfg.MaxMessageBytes),
+		expand: make([]byte, 0, t.cfg.MaxMessageBytes),
+		decomp: newDecompressor(t.cfg.MaxMessageBytes),
+		hs:     t.rxHandle[ll.number],
+	}
 }
 
 func (t *Transport) receiveLoop(ll *localLink) {
 	defer t.wg.Done()
 	msgs := make([]link.Message, rxBatchPackets)
-	rx := &rxScratch{
-		plain:  make([]byte, 0, link.MaxDatagramBytes),
-		whole:  make([]byte, 0, t.cfg.MaxMessageBytes),
-		expand: make([]byte, 0, t.cfg.MaxMessageBytes),
-		decomp: newDecompressor(t.cfg.MaxMessageBytes),
-	}
+	rx := t.newRxScratch(ll)
 	for {
 		n, err := ll.l.Receive(msgs)
 		if err != nil {
@@ -72,8 +82,7 @@ func (t *Transport) handlePacket(ll *localLink, m link.Message, rx *rxScratch) {
 		p.mu.Unlock()
 		return
 	}
-	pl.rxPackets.Add(1)
-	pl.rxBytes.Add(uint64(len(m.Buf)))
+	pl.rx[rxKind(h.typ, plain)].add(1, uint64(len(m.Buf)))
 	if h.dst == Broadcast {
 		t.countGroupRx(ll, len(m.Buf))
 	}
@@ -87,7 +96,11 @@ func (t *Transport) handlePacket(ll *localLink, m link.Message, rx *rxScratch) {
 		// Echo the clock reading and probe size, unpadded.
 		var echo [pingBodyBytes + 4]byte
 		copy(echo[:], plain)
-		t.sendControl(p, pl, typePong, echo[:], 0)
+		kind := kindPong
+		if binary.BigEndian.Uint32(echo[pingBodyBytes:]) != 0 {
+			kind = kindPMTU // the answer to a path-MTU probe
+		}
+		t.sendControl(p, pl, typePong, echo[:], 0, kind)
 	case typePong:
 		if len(plain) < pingBodyBytes+4 {
 			p.mu.Unlock()
@@ -126,7 +139,7 @@ func (t *Transport) handlePacket(ll *localLink, m link.Message, rx *rxScratch) {
 		// No copy needed: plain lives in this goroutine's buffer (or the link's receive
 		// view), both valid after the peer lock is released.
 		p.mu.Unlock()
-		out, err := rx.decomp.decompress(rx.expand, msg, h.flags>>compressionShift)
+		out, err := t.decompress(rx, msg, h.flags>>compressionShift)
 		if err != nil {
 			t.dropOn(pl, dropDecompress)
 			return
@@ -165,6 +178,7 @@ func (t *Transport) authenticate(p *peer, pl *peerLink, h *header, hdr, body []b
 		return nil, false
 	}
 	plain := body
+	data := h.typ == typeData
 	if t.suite != nil {
 		s := p.rxSealer
 		if newSession {
@@ -176,10 +190,22 @@ func (t *Transport) authenticate(p *peer, pl *peerLink, h *header, hdr, body []b
 		}
 		var nb [12]byte
 		var err error
+		var start time.Time
+		// Like knet, only data packets count towards the receive crypt statistics.
+		timed := data && sampled(rx.opened)
+		if timed {
+			start = time.Now()
+		}
 		plain, err = s.open(rx.plain[:0], hdr, nonceFor(&nb, h.dst, h.seq), body)
 		if err != nil {
 			t.dropOn(pl, dropAuth)
 			return nil, false
+		}
+		if timed {
+			rx.hs.cryptTime.add(time.Since(start))
+		}
+		if data {
+			rx.opened++
 		}
 		p.rxSealer = s
 	}
@@ -193,6 +219,48 @@ func (t *Transport) authenticate(p *peer, pl *peerLink, h *header, hdr, body []b
 	}
 	w.record(h.seq)
 	return plain, true
+}
+
+// rxKind sorts a received packet for the link statistics: pings and pongs that carry a
+// probe size are path-MTU traffic.
+func rxKind(typ packetType, plain []byte) packetKind {
+	switch typ {
+	case typeData:
+		return kindData
+	case typePing, typePong:
+		if len(plain) >= pingBodyBytes+4 && binary.BigEndian.Uint32(plain[pingBodyBytes:]) != 0 {
+			return kindPMTU
+		}
+		if typ == typePing {
+			return kindPing
+		}
+		return kindPong
+	}
+	return kindData
+}
+
+// decompress expands a received message and counts it in the handle statistics when it
+// was compressed.
+func (t *Transport) decompress(rx *rxScratch, msg []byte, model uint8) ([]byte, error) {
+	if model == modelNone {
+		return msg, nil
+	}
+	var start time.Time
+	timed := sampled(rx.hs.compressed.Load())
+	if timed {
+		start = time.Now()
+	}
+	out, err := rx.decomp.decompress(rx.expand, msg, model)
+	if err != nil {
+		return nil, err
+	}
+	if timed {
+		rx.hs.compressTime.add(time.Since(start))
+	}
+	rx.hs.compressed.Add(1)
+	rx.hs.compressedIn.Add(uint64(len(out)))
+	rx.hs.compressedOut.Add(uint64(len(msg)))
+	return out, nil
 }
 
 func dropReasonOf(err error) dropReason {

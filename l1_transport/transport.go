@@ -46,7 +46,7 @@ type Transport struct {
 	table   atomic.Pointer[peerTable]
 	tableMu sync.Mutex
 
-	txMu     sync.Mutex // orders sends; guards tx, comp, txSealer and every peer's txSeq
+	txMu     sync.Mutex // orders sends; guards tx, comp, txSealer, txHandle and every peer's txSeq
 	tx       txScratch
 	comp     *compressor
 	txSealer sealer
@@ -54,6 +54,13 @@ type Transport struct {
 
 	drops dropCounters
 	group groupState
+	// Handle statistics (HandleStats): the send side's, guarded by txMu, and one set per
+	// local link's receive goroutine.
+	txHandle txHandleCounters
+	rxHandle [MaxLinks]*rxHandleCounters
+	// loopback counts what knet would deliver to this node through its loopback link:
+	// the broadcasts (and packets addressed to this node) it was asked to send.
+	loopback traffic
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -93,6 +100,7 @@ func New(ctx context.Context, cfg Config, handler Handler, log *slog.Logger) (*T
 		start:   now,
 		comp:    comp,
 	}
+	comp.st = &t.txHandle
 	if s != nil {
 		if t.txSealer, err = s.forSession(cfg.LocalNode, t.session); err != nil {
 			return nil, err
@@ -108,6 +116,7 @@ func New(ctx context.Context, cfg Config, handler Handler, log *slog.Logger) (*T
 			ll.mtuBytes = min(ll.mtuBytes, ls.MTUBytes)
 		}
 		t.links[ls.Number] = ll
+		t.rxHandle[ls.Number] = &rxHandleCounters{}
 	}
 	t.tuning.Store(tuningOf(&cfg))
 	t.retick = make(chan struct{}, 1)
@@ -178,6 +187,9 @@ func (t *Transport) Send(pkts []Packet) error {
 			}
 			continue
 		}
+		if pkt.To == Broadcast || pkt.To == t.cfg.LocalNode {
+			t.loopback.add(1, uint64(len(pkt.Data)))
+		}
 		body, model := t.comp.compress(t.tx.comp, pkt.Data)
 		if pkt.To == Broadcast {
 			t.broadcast(body, model)
@@ -227,7 +239,7 @@ func (t *Transport) emit(chosen []*peerLink, mtu int, dst NodeID, seq *uint64, b
 	if len(body) <= room {
 		pkt := t.build(dst, seq, typeData, flags, uint8(chosen[0].number), nil, body)
 		for _, pl := range chosen {
-			t.tx.queue(pl.number, pl, pkt)
+			t.tx.queue(pl.number, pl, pkt, kindData)
 		}
 		return
 	}
@@ -244,7 +256,7 @@ func (t *Transport) emit(chosen []*peerLink, mtu int, dst NodeID, seq *uint64, b
 		putFragment(fh[:], fragment{msgID: t.msgID, index: uint16(i), count: uint16(count)})
 		pkt := t.build(dst, seq, typeData, flags|flagFragment, uint8(chosen[0].number), fh[:], chunk)
 		for _, pl := range chosen {
-			t.tx.queue(pl.number, pl, pkt)
+			t.tx.queue(pl.number, pl, pkt, kindData)
 		}
 	}
 }
@@ -268,8 +280,26 @@ func (t *Transport) build(dst NodeID, seq *uint64, typ packetType, flags, linkNu
 		return buf[:headerBytes+len(plain)]
 	}
 	var nb [12]byte
+	st := &t.txHandle
+	st.cryptPackets++
+	var start time.Time
+	timed := false
+	if typ == typeData {
+		// Like knet, only data packets count towards the time and the overhead.
+		timed = sampled(st.cryptData)
+		st.cryptData++
+		if timed {
+			start = time.Now()
+		}
+	}
 	// Sealing in place: the plaintext already sits where the ciphertext goes.
 	out := t.txSealer.seal(buf[headerBytes:headerBytes], buf[:headerBytes], nonceFor(&nb, dst, *seq), plain)
+	if timed {
+		st.cryptTime.add(time.Since(start))
+	}
+	if typ == typeData {
+		st.cryptBytes += uint64(len(out) - len(plain))
+	}
 	return buf[:headerBytes+len(out)]
 }
 
@@ -283,33 +313,33 @@ func (t *Transport) flush() error {
 		}
 		ll := t.links[num]
 		sent, err := ll.l.Send(b.msgs)
-		// One atomic add per run of packets to the same peer, not one per packet:
-		// batches are mostly long runs to one peer.
+		// One atomic add per run of packets of one kind to the same peer, not one per
+		// packet: batches are mostly long runs to one peer.
 		var run *peerLink
+		var runKind packetKind
 		var runPackets, runBytes uint64
 		for i, m := range b.msgs {
-			if pl := b.targets[i]; pl != run {
+			if pl, k := b.targets[i], b.kinds[i]; pl != run || k != runKind {
 				if run != nil {
-					run.txPackets.Add(runPackets)
-					run.txBytes.Add(runBytes)
+					run.tx[runKind].add(runPackets, runBytes)
 				}
-				run, runPackets, runBytes = pl, 0, 0
+				run, runKind, runPackets, runBytes = pl, k, 0, 0
 			}
 			runPackets++
 			runBytes += uint64(len(m.Buf))
 		}
-		run.txPackets.Add(runPackets)
-		run.txBytes.Add(runBytes)
+		run.tx[runKind].add(runPackets, runBytes)
 		if err != nil {
 			if firstErr == nil && !errors.Is(err, link.ErrClosed) {
 				firstErr = err
 			}
 			// The link skipped what it could not send without saying which ones, so the
-			// errors are charged to the batch's first peer on this link.
-			b.targets[0].txErrors.Add(uint64(len(b.msgs) - sent))
+			// errors are charged to the batch's first packet's peer and kind.
+			b.targets[0].txErrors[b.kinds[0]].Add(uint64(len(b.msgs) - sent))
 		}
 		b.msgs = b.msgs[:0]
 		b.targets = b.targets[:0]
+		b.kinds = b.kinds[:0]
 	}
 	t.tx.used = 0
 	return firstErr
@@ -323,6 +353,7 @@ type txScratch struct {
 	batches [MaxLinks]struct {
 		msgs    []link.Message
 		targets []*peerLink
+		kinds   []packetKind
 	}
 }
 
@@ -342,19 +373,20 @@ func (s *txScratch) take(n int) []byte {
 	return b
 }
 
-func (s *txScratch) queue(linkNum int, pl *peerLink, pkt []byte) {
+func (s *txScratch) queue(linkNum int, pl *peerLink, pkt []byte, kind packetKind) {
 	b := &s.batches[linkNum]
 	b.msgs = append(b.msgs, link.Message{Buf: pkt, Addr: pl.addr})
 	b.targets = append(b.targets, pl)
+	b.kinds = append(b.kinds, kind)
 }
 
 // sendControl sends one ping or pong on a specific link, at once. probe is the size of a
-// path-MTU probe, 0 for anything else.
-func (t *Transport) sendControl(p *peer, pl *peerLink, typ packetType, body []byte, probe int) {
+// path-MTU probe, 0 for anything else; kind is how the link's statistics count it.
+func (t *Transport) sendControl(p *peer, pl *peerLink, typ packetType, body []byte, probe int, kind packetKind) {
 	t.txMu.Lock()
 	defer t.txMu.Unlock()
 	pkt := t.build(p.id, &p.txSeq, typ, 0, uint8(pl.number), nil, body)
-	t.tx.queue(pl.number, pl, pkt)
+	t.tx.queue(pl.number, pl, pkt, kind)
 	if err := t.flush(); err != nil && probe > 0 && errors.Is(err, syscall.EMSGSIZE) {
 		// A probe larger than the local interface allows fails at once; no need to wait.
 		p.mu.Lock()

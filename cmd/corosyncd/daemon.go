@@ -79,6 +79,7 @@ type daemon struct {
 	// a reload may change (nil: d.set's).
 	totem evs.TotemConfig
 	nodes atomic.Pointer[[]transport.Node]
+	sched *schedMonitor
 
 	// ipcStop ends the IPC services; ipcDone counts them until their connections (and
 	// their /dev/shm files) are gone.
@@ -208,6 +209,8 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 		d.sub("TOTEM").Info(fmt.Sprintf("Configured link number %d: local addr: %s, port=%d", ifs.Number, ifs.Local.Addr(), ifs.Port))
 	}
 
+	d.sched = newSchedMonitor(d.tokenTimeout, d.x.LoopStall, d.sub("MAIN"))
+	go d.sched.run(ctx)
 	d.stats = &statsSource{d: d}
 	d.cmap = cmapsvc.New(cmapsvc.Config{Map: d.m, Stats: d.stats, Log: d.log})
 	d.srv = ipc.NewServer(ipc.Config{
@@ -220,7 +223,7 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 	}
 	ipcCtx, ipcStop := context.WithCancel(ctx)
 	d.ipcStop = ipcStop
-	for _, svc := range []ipc.Service{d.cmap, d.cfg.IPC()} {
+	for _, svc := range []ipc.Service{glue(d.cmap, d.x), glue(d.cfg.IPC(), d.x)} {
 		ln, err := d.srv.Listen(svc)
 		if err != nil {
 			return fmt.Errorf("cannot listen for IPC on %s: %w", svc.Name(), err)

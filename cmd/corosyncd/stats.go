@@ -2,19 +2,28 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/corosync-go/corosync/ipc"
 	"github.com/corosync-go/corosync/ipc/cmap"
+	"github.com/corosync-go/corosync/l4_services/executive"
 	"github.com/corosync-go/corosync/l4_services/icmap"
 )
 
 // statsSource is the stats map (corosync-cmapctl -m stats): the keys corosync 3.1.7 has,
 // computed from the ring's, the transport's and the IPC server's counters when read.
-type statsSource struct{ d *daemon }
+type statsSource struct {
+	d *daemon
+
+	// What a clear (corosync-cmapctl -C) left as the new zero of counters that cannot be
+	// reset at their source: the ring's and the closed IPC connections.
+	mu         sync.Mutex
+	srpBase    map[string]uint64
+	closedBase int64
+}
 
 // snapshotTimeout bounds a stats read waiting for the ring's goroutine.
 const snapshotTimeout = time.Second
@@ -29,30 +38,50 @@ func wants(prefix, root string) bool {
 // collect computes the keys of the families that prefix can match.
 func (s *statsSource) collect(prefix string) map[string]icmap.Value {
 	out := map[string]icmap.Value{}
-	if wants(prefix, "stats.srp.") {
-		s.srp(out)
+	if wants(prefix, "stats.srp.") || wants(prefix, "stats.pg.") {
+		s.ring(out)
 	}
 	if wants(prefix, "stats.knet.") {
 		s.knet(out)
 	}
 	if wants(prefix, "stats.ipcs.") {
-		ipcStats := s.d.srv.Stats()
-		out["stats.ipcs.global.active"] = cmap.Uint64(uint64(ipcStats.Active))
-		out["stats.ipcs.global.closed"] = cmap.Uint64(uint64(max(0, ipcStats.Accepted-ipcStats.Active)))
+		s.ipcs(out)
+	}
+	if wants(prefix, "stats.schedmiss.") && s.d.sched != nil {
+		s.d.sched.keys(out)
 	}
 	return out
 }
 
-// srp adds the ring's counters under corosync's stats.srp names.
-func (s *statsSource) srp(out map[string]icmap.Value) {
+// ring adds the ring's counters under corosync's stats.srp names and totempg's queue
+// figures under stats.pg: msg_queue_avail is the ring's free send-queue entries now
+// (corosync records it only when a flow-controlled sender checks it, so with cmap alone
+// it shows 0), msg_reserved is totempg's base reservation of one plus what running IPC
+// handlers reserved (2 while a cmap request reads it, as in corosync).
+func (s *statsSource) ring(out map[string]icmap.Value) {
 	ctx, cancel := context.WithTimeout(context.Background(), snapshotTimeout)
 	defer cancel()
 	snap, err := s.d.x.Snapshot(ctx)
 	if err != nil {
 		return
 	}
+	out["stats.pg.msg_queue_avail"] = cmap.Uint32(uint32(snap.MsgQueueAvail))
+	out["stats.pg.msg_reserved"] = cmap.Uint32(uint32(snap.MsgReserved))
+	s.mu.Lock()
+	for k, v := range srpCounters(snap) {
+		out["stats.srp."+k] = cmap.Uint64(v - min(v, s.srpBase[k]))
+	}
+	s.mu.Unlock()
+	for _, k := range []string{"avg_backlog_calc", "avg_token_workload", "continuous_gather", "continuous_sendmsg_failures", "mtt_rx_token"} {
+		out["stats.srp."+k] = cmap.Uint32(0)
+	}
+	out["stats.srp.firewall_enabled_or_nic_failure"] = cmap.Uint8(0)
+}
+
+// srpCounters are the ring's u64 counters by their stats.srp name.
+func srpCounters(snap executive.Snapshot) map[string]uint64 {
 	t := snap.Totem
-	u64 := map[string]uint64{
+	return map[string]uint64{
 		"orf_token_tx": t.OrfTokenTx, "orf_token_rx": t.OrfTokenRx,
 		"memb_merge_detect_tx": t.MergeDetectTx, "memb_merge_detect_rx": t.MergeDetectRx,
 		"memb_join_tx": t.MembJoinTx, "memb_join_rx": t.MembJoinRx,
@@ -66,42 +95,40 @@ func (s *statsSource) srp(out map[string]icmap.Value) {
 		"consensus_timeouts": t.ConsensusTimeouts, "rx_msg_dropped": t.RxDropped + t.DecodeErrors,
 		"time_since_token_last_received": 0,
 	}
-	for k, v := range u64 {
-		out["stats.srp."+k] = cmap.Uint64(v)
-	}
-	for _, k := range []string{"avg_backlog_calc", "avg_token_workload", "continuous_gather", "continuous_sendmsg_failures", "mtt_rx_token"} {
-		out["stats.srp."+k] = cmap.Uint32(0)
-	}
-	out["stats.srp.firewall_enabled_or_nic_failure"] = cmap.Uint8(0)
 }
 
-// knet adds the per-link counters of the transport.
-func (s *statsSource) knet(out map[string]icmap.Value) {
-	for _, ls := range s.d.tr.Stats().Links {
-		p := fmt.Sprintf("stats.knet.node%d.link%d.", ls.Node, ls.Link)
-		b := func(v bool) icmap.Value {
-			if v {
-				return cmap.Uint8(1)
-			}
-			return cmap.Uint8(0)
-		}
-		us := func(v time.Duration) icmap.Value { return cmap.Uint32(uint32(v / time.Microsecond)) }
-		out[p+"connected"] = b(ls.Connected)
-		out[p+"enabled"] = cmap.Uint8(1)
-		out[p+"mtu"] = cmap.Uint32(uint32(ls.MTUBytes))
-		out[p+"latency_ave"] = us(ls.LatencyAvg)
-		out[p+"latency_max"] = us(ls.LatencyMax)
-		out[p+"latency_min"] = us(ls.LatencyMin)
-		out[p+"latency_samples"] = cmap.Uint32(uint32(ls.LatencySamples))
-		out[p+"rx_total_packets"] = cmap.Uint64(ls.RxPackets)
-		out[p+"rx_total_bytes"] = cmap.Uint64(ls.RxBytes)
-		out[p+"tx_total_packets"] = cmap.Uint64(ls.TxPackets)
-		out[p+"tx_total_bytes"] = cmap.Uint64(ls.TxBytes)
-		out[p+"tx_total_errors"] = cmap.Uint64(ls.TxErrors)
-		out[p+"rx_dropped"] = cmap.Uint64(ls.RxDropped)
-		out[p+"up_count"] = cmap.Uint32(uint32(ls.UpCount))
-		out[p+"down_count"] = cmap.Uint32(uint32(ls.DownCount))
+// ClearStats implements cmapsvc.StatsClearer: corosync-cmapctl -C knet|ipc|totem|
+// schedmiss|all. knet and the connections' counters are reset where they are kept; the
+// ring's counters and the closed-connection count start again from their current values.
+// Unlike corosync, stats.ipcs.global.active stays the number of connections open (corosync
+// zeroes it and lets later closes wrap it around).
+func (s *statsSource) ClearStats(what string) error {
+	all := what == "all"
+	if all || what == "knet" {
+		s.d.tr.ClearStats()
 	}
+	if all || what == "ipc" {
+		s.d.srv.ClearConnectionStats()
+		st := s.d.srv.Stats()
+		s.mu.Lock()
+		s.closedBase = max(0, st.Accepted-st.Active)
+		s.mu.Unlock()
+	}
+	if all || what == "totem" {
+		ctx, cancel := context.WithTimeout(context.Background(), snapshotTimeout)
+		defer cancel()
+		snap, err := s.d.x.Snapshot(ctx)
+		if err != nil {
+			return ipc.CSErrTryAgain
+		}
+		s.mu.Lock()
+		s.srpBase = srpCounters(snap)
+		s.mu.Unlock()
+	}
+	if (all || what == "schedmiss") && s.d.sched != nil {
+		s.d.sched.clear()
+	}
+	return nil
 }
 
 // Keys implements cmapsvc.StatsSource.

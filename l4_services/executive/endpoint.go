@@ -32,6 +32,10 @@ type Snapshot struct {
 	EVS     evs.Stats
 	// InboxDropped counts packets dropped because the loop fell behind.
 	InboxDropped uint64
+	// MsgQueueAvail is the ring's free send-queue entries (corosync's totemsrp_avail,
+	// stats.pg.msg_queue_avail) and MsgReserved the entries reserved by running IPC
+	// handlers plus totempg's base reservation of one (stats.pg.msg_reserved).
+	MsgQueueAvail, MsgReserved int
 }
 
 // Snapshot returns the node's state, read on the executive's goroutine.
@@ -47,7 +51,9 @@ func (x *Executive) Snapshot(ctx context.Context) (Snapshot, error) {
 		s.Totem.DecodeErrorsByReason = maps.Clone(s.Totem.DecodeErrorsByReason)
 		s.EVS = x.node.Stats()
 		s.EVS.BadFramesByReason = maps.Clone(s.EVS.BadFramesByReason)
+		s.MsgQueueAvail = t.PendingRoom()
 	})
+	s.MsgReserved = baseReserved + int(x.pg.reserved.Load())
 	x.mu.Lock()
 	s.InboxDropped = x.dropped
 	x.mu.Unlock()

@@ -102,6 +102,8 @@ type Executive struct {
 	dropped    uint64
 
 	counters counters
+	pg       queueFigures
+	stall    stallMeter
 
 	sync      syncState
 	ready     chan struct{}
@@ -274,6 +276,7 @@ func (x *Executive) Run(ctx context.Context) error {
 	var inbox []inPacket
 	var funcs []func()
 	for {
+		start := x.now()
 		x.mu.Lock()
 		inbox, x.inbox = x.inbox, inbox[:0]
 		funcs, x.funcs = x.funcs, funcs[:0]
@@ -296,6 +299,7 @@ func (x *Executive) Run(ctx context.Context) error {
 		}
 		x.node.Tick(x.now())
 		x.pump()
+		x.publishRoom()
 		if leave {
 			x.node.Leave()
 			x.pump()
@@ -303,7 +307,9 @@ func (x *Executive) Run(ctx context.Context) error {
 			return nil
 		}
 
-		wait := x.node.NextDeadline() - x.now()
+		now = x.now()
+		x.stall.note(now - start)
+		wait := x.node.NextDeadline() - now
 		if wait < 0 {
 			wait = 0
 		}
@@ -316,6 +322,7 @@ func (x *Executive) Run(ctx context.Context) error {
 			return ctx.Err()
 		case <-x.wake:
 		case <-timer.C:
+			x.stall.note(x.now() - (now + wait)) // how late the loop woke for it
 		}
 	}
 }
