@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -57,30 +56,9 @@ func TestResourcesLikeCorosync317(t *testing.T) {
 	if err := os.WriteFile(conf, []byte(oneNodeConf(dir)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := ns.Command(os.Args[0], "-f", "-c", conf)
-	cmd.Env = append(os.Environ(), "COROSYNCD_TEST_MAIN=1")
-	log := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-			t.Errorf("our daemon ignored SIGTERM:\n%s", log)
-		}
-	})
-	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(log.String(), "ready to provide service"); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("our daemon never became ready:\n%s", log)
-		}
-	}
+	// SIGTERM at the end, not SIGKILL: the daemon must remove the /dev/shm files of the
+	// tools that have just disconnected.
+	log := startOurs(t, ns, conf)
 	cmapctl := func(c *exec.Cmd) string {
 		out, err := c.CombinedOutput()
 		if err != nil {
