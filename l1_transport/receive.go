@@ -17,6 +17,7 @@ type rxScratch struct {
 	whole  []byte
 	expand []byte
 	decomp *decompressor
+	nonce  [12]byte          // the opener's nonce (a local array would escape: one allocation per packet)
 	hs     *rxHandleCounters // this goroutine's handle statistics
 	// opened counts the data packets this goroutine authenticated, to pick the ones
 	// whose opening is timed.
@@ -188,7 +189,6 @@ func (t *Transport) authenticate(p *peer, pl *peerLink, h *header, hdr, body []b
 				return nil, false
 			}
 		}
-		var nb [12]byte
 		var err error
 		var start time.Time
 		// Like knet, only data packets count towards the receive crypt statistics.
@@ -196,7 +196,7 @@ func (t *Transport) authenticate(p *peer, pl *peerLink, h *header, hdr, body []b
 		if timed {
 			start = time.Now()
 		}
-		plain, err = s.open(rx.plain[:0], hdr, nonceFor(&nb, h.dst, h.seq), body)
+		plain, err = s.open(rx.plain[:0], hdr, nonceFor(&rx.nonce, h.dst, h.seq), body)
 		if err != nil {
 			t.dropOn(pl, dropAuth)
 			return nil, false

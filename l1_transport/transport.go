@@ -279,7 +279,6 @@ func (t *Transport) build(dst NodeID, seq *uint64, typ packetType, flags, linkNu
 	if t.txSealer == nil {
 		return buf[:headerBytes+len(plain)]
 	}
-	var nb [12]byte
 	st := &t.txHandle
 	st.cryptPackets++
 	var start time.Time
@@ -293,7 +292,7 @@ func (t *Transport) build(dst NodeID, seq *uint64, typ packetType, flags, linkNu
 		}
 	}
 	// Sealing in place: the plaintext already sits where the ciphertext goes.
-	out := t.txSealer.seal(buf[headerBytes:headerBytes], buf[:headerBytes], nonceFor(&nb, dst, *seq), plain)
+	out := t.txSealer.seal(buf[headerBytes:headerBytes], buf[:headerBytes], nonceFor(&t.tx.nonce, dst, *seq), plain)
 	if timed {
 		st.cryptTime.add(time.Since(start))
 	}
@@ -347,6 +346,9 @@ func (t *Transport) flush() error {
 
 // txScratch holds packets being built and the per-link batches pointing into it.
 type txScratch struct {
+	// nonce is the sealer's nonce: a local array would escape through the sealer
+	// interface and cost an allocation per packet.
+	nonce   [12]byte
 	slab    []byte
 	used    int
 	comp    []byte

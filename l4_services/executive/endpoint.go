@@ -42,16 +42,16 @@ type Snapshot struct {
 func (x *Executive) Snapshot(ctx context.Context) (Snapshot, error) {
 	var s Snapshot
 	err := x.Do(ctx, func() {
-		t := x.node.Totem()
-		s.State = t.State()
-		ring, members := t.Ring()
+		n := x.node
+		s.State = n.State()
+		ring, members := n.Ring()
 		s.Ring = ring
 		s.Members = append([]evs.NodeID(nil), members...)
-		s.Totem = t.Stats()
+		s.Totem = n.TotemStats()
 		s.Totem.DecodeErrorsByReason = maps.Clone(s.Totem.DecodeErrorsByReason)
 		s.EVS = x.node.Stats()
 		s.EVS.BadFramesByReason = maps.Clone(s.EVS.BadFramesByReason)
-		s.MsgQueueAvail = t.PendingRoom()
+		s.MsgQueueAvail = n.PendingRoom()
 	})
 	s.MsgReserved = baseReserved + int(x.pg.reserved.Load())
 	x.mu.Lock()

@@ -43,5 +43,5 @@ func (x *Executive) Release(entries int) {
 
 // publishRoom records the ring's free send-queue entries; called on the loop.
 func (x *Executive) publishRoom() {
-	x.pg.room.Store(int64(x.node.Totem().PendingRoom()))
+	x.pg.room.Store(int64(x.node.PendingRoom()))
 }

@@ -1,0 +1,15 @@
+package evs
+
+// The ring's state as the layer above reads it, so that it never reaches into l2.
+
+// State returns the Totem state (gather, commit, recovery, operational).
+func (n *Node) State() State { return n.srp.State() }
+
+// Ring returns the ring in use and its members (owned by the node; copy to keep).
+func (n *Node) Ring() (RingID, []NodeID) { return n.srp.Ring() }
+
+// TotemStats returns the Totem protocol counters.
+func (n *Node) TotemStats() TotemStats { return n.srp.Stats() }
+
+// PendingRoom is how many more frames the send queue takes (corosync's totemsrp_avail).
+func (n *Node) PendingRoom() int { return n.srp.PendingRoom() }
