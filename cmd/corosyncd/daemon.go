@@ -76,7 +76,7 @@ type daemon struct {
 	stats *statsSource
 	res   *resEngines // mon and wd (resources.go)
 	// totem is the ring's configuration at start; nodes is the node list in force, which
-	// a reload may change (nil: d.set's).
+	// a reload may change.
 	totem evs.TotemConfig
 	nodes atomic.Pointer[[]transport.Node]
 	sched *schedMonitor
@@ -163,6 +163,7 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 	if err != nil {
 		return err
 	}
+	d.nodes.Store(&d.set.Config.Nodes)
 	if t := keys["totem.transport"]; t == "udpu" || t == "udp" {
 		// corosync 3.1.7 has no encryption on udp and udpu.
 		d.set.Config.Crypto = transport.CryptoConfig{Cipher: "none", Hash: "none"}

@@ -123,9 +123,4 @@ func (d *daemon) applyTotem() error {
 }
 
 // nodeTable is the node list in force.
-func (d *daemon) nodeTable() []transport.Node {
-	if p := d.nodes.Load(); p != nil {
-		return *p
-	}
-	return d.set.Config.Nodes
-}
+func (d *daemon) nodeTable() []transport.Node { return *d.nodes.Load() }
