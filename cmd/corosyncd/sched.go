@@ -1,12 +1,12 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"strconv"
-	"syscall"
+
+	"github.com/corosync-go/corosync/l4_services/logsys"
 )
 
 // schedPlan is what system.sched_rr, system.priority and system.move_to_root_cgroup ask
@@ -65,23 +65,6 @@ type schedSystem interface {
 	LockMemory(log *slog.Logger)
 }
 
-// perror formats corosync's LOGSYS_PERROR: "message: strerror (errno)".
-func perror(msg string, err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return fmt.Sprintf("%s: %s (%d)", msg, capitalized(errno.Error()), int(errno))
-	}
-	return msg + ": " + err.Error()
-}
-
-// capitalized is strerror's capital first letter, which Go's errno strings lack.
-func capitalized(s string) string {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
-		return s
-	}
-	return string(s[0]-'a'+'A') + s[1:]
-}
-
 // applyScheduling is corosync's sequence: optional move to the root cgroup, SCHED_RR (in
 // auto mode a failure moves to the root cgroup and tries again), then the nice value
 // (maximum when realtime scheduling failed), then locked memory.
@@ -105,7 +88,7 @@ func applyScheduling(p schedPlan, sys schedSystem, log *slog.Logger) {
 	}
 	if prio != 0 {
 		if err := sys.SetPriority(prio); err != nil {
-			log.Warn(perror(fmt.Sprintf("Could not set priority %d", prio), err))
+			log.Warn(logsys.Perror(fmt.Sprintf("Could not set priority %d", prio), err))
 		}
 	}
 	sys.LockMemory(log)
@@ -116,13 +99,13 @@ func setRR(sys schedSystem, log *slog.Logger, silent bool) error {
 	max, err := sys.MaxRRPriority()
 	if err != nil {
 		if !silent {
-			log.Warn(perror("Could not get maximum scheduler priority", err))
+			log.Warn(logsys.Perror("Could not get maximum scheduler priority", err))
 		}
 		return err
 	}
 	if err := sys.SetRR(max); err != nil {
 		if !silent {
-			log.Warn(perror(fmt.Sprintf("Could not set SCHED_RR at priority %d", max), err))
+			log.Warn(logsys.Perror(fmt.Sprintf("Could not set SCHED_RR at priority %d", max), err))
 		}
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/corosync-go/corosync/l4_services/logsys"
 )
 
 // linuxSched is schedSystem on Linux.
@@ -90,10 +92,10 @@ func (linuxSched) SetPriority(prio int) error {
 func (linuxSched) LockMemory(log *slog.Logger) {
 	inf := &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}
 	if err := unix.Setrlimit(unix.RLIMIT_MEMLOCK, inf); err != nil {
-		log.Warn(perror("Could not increase RLIMIT_MEMLOCK, not locking memory", err))
+		log.Warn(logsys.Perror("Could not increase RLIMIT_MEMLOCK, not locking memory", err))
 		return
 	}
 	if err := unix.Mlockall(unix.MCL_CURRENT | unix.MCL_FUTURE | unix.MCL_ONFAULT); err != nil {
-		log.Warn(perror("Could not lock memory of service to avoid page faults", err))
+		log.Warn(logsys.Perror("Could not lock memory of service to avoid page faults", err))
 	}
 }

@@ -17,13 +17,13 @@ func openLog(path string) (*os.File, error) {
 
 // openError is logsys's message for a log file it cannot open.
 func openError(key, path string, err error) error {
-	text, code := errnoText(err)
+	text, code := Strerror(err)
 	return &ConfigError{Key: key, Msg: fmt.Sprintf("Can't open logfile '%s' for reason: %s (%d)", path, text, code)}
 }
 
-// errnoText is glibc's strerror text and number for err: Go's text with a capital, which
-// is glibc's for the errors open can give.
-func errnoText(err error) (string, int) {
+// Strerror is glibc's strerror text and the errno of err: Go's text with a capital, which
+// is glibc's. An error without an errno gives its own text and 0.
+func Strerror(err error) (string, int) {
 	var errno syscall.Errno
 	if !errors.As(err, &errno) {
 		return err.Error(), 0
@@ -31,4 +31,13 @@ func errnoText(err error) (string, int) {
 	s := errno.Error()
 	r, n := utf8.DecodeRuneInString(s)
 	return string(unicode.ToUpper(r)) + s[n:], int(errno)
+}
+
+// Perror is the text of corosync's LOGSYS_PERROR: "msg: strerror (errno)".
+func Perror(msg string, err error) string {
+	text, code := Strerror(err)
+	if code == 0 {
+		return msg + ": " + text
+	}
+	return fmt.Sprintf("%s: %s (%d)", msg, text, code)
 }

@@ -165,7 +165,7 @@ func (h *Handler) Reopen() error {
 	for _, p := range paths {
 		f, err := openLog(p)
 		if err != nil {
-			text, code := errnoText(err)
+			text, code := Strerror(err)
 			errs = append(errs, fmt.Errorf("Unable to reopen log file %s: %s (%d)", p, text, code))
 			continue
 		}
