@@ -44,6 +44,10 @@ const msgHeaderBytes = 2
 const (
 	DefaultQueueBytes = 4 << 20
 	inboxPacketsMax   = 1 << 16
+	// sendSpareMax and sendSpareBytes bound the send buffers kept for reuse: enough for a
+	// busy ring's queue of small messages, without keeping large ones.
+	sendSpareMax   = 256
+	sendSpareBytes = 64 << 10
 )
 
 // Config configures an Executive.
@@ -94,6 +98,7 @@ type Executive struct {
 	mu         sync.Mutex // guards the fields below
 	inbox      []inPacket
 	spare      [][]byte
+	sendSpare  [][]byte // buffers of messages the ring has copied, for submit to reuse
 	queue      []queued
 	queueBytes int
 	funcs      []func()
@@ -205,9 +210,6 @@ func (x *Executive) submit(service uint16, msgID uint16, msg []byte, g evs.Guara
 	if total > x.cfg.MessageBytesMax {
 		return ErrMessageTooLarge
 	}
-	buf := make([]byte, total)
-	binary.LittleEndian.PutUint16(buf, msgID)
-	copy(buf[msgHeaderBytes:], msg)
 	x.mu.Lock()
 	if x.stopped {
 		x.mu.Unlock()
@@ -217,6 +219,14 @@ func (x *Executive) submit(service uint16, msgID uint16, msg []byte, g evs.Guara
 		x.mu.Unlock()
 		return ErrTryAgain
 	}
+	var buf []byte
+	if n := len(x.sendSpare); n > 0 && cap(x.sendSpare[n-1]) >= total {
+		buf, x.sendSpare = x.sendSpare[n-1][:total], x.sendSpare[:n-1]
+	} else {
+		buf = make([]byte, total)
+	}
+	binary.LittleEndian.PutUint16(buf, msgID)
+	copy(buf[msgHeaderBytes:], msg)
 	x.queue = append(x.queue, queued{service: service, g: g, msg: buf})
 	x.queueBytes += total
 	x.mu.Unlock()
@@ -375,6 +385,9 @@ func (x *Executive) takeQueue() {
 			x.counters.add(q.service, binary.LittleEndian.Uint16(q.msg), true)
 		}
 		x.queueBytes -= len(q.msg)
+		if cap(q.msg) <= sendSpareBytes && len(x.sendSpare) < sendSpareMax {
+			x.sendSpare = append(x.sendSpare, q.msg) // the ring copied it
+		}
 		n++
 	}
 	if n > 0 {

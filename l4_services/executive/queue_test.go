@@ -104,3 +104,31 @@ func TestStallMeterKeepsTheLongest(t *testing.T) {
 		t.Fatalf("after a read: %v", got)
 	}
 }
+
+// TestSendBuffersAreReused: once the ring has copied a message, its buffer serves the
+// next one instead of a fresh allocation per message.
+func TestSendBuffersAreReused(t *testing.T) {
+	n := &net{nodes: map[evs.NodeID]*Executive{}, cut: map[evs.NodeID]bool{}}
+	x, err := New(Config{Totem: evs.DefaultTotemConfig(1, time.Second), Send: n.send(1),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.submit(9, 1, []byte("first message"), evs.Agreed); err != nil {
+		t.Fatal(err)
+	}
+	first := &x.queue[0].msg[0]
+	x.takeQueue()
+	if len(x.queue) != 0 {
+		t.Fatalf("%d messages still queued", len(x.queue))
+	}
+	if err := x.submit(9, 1, []byte("second"), evs.Agreed); err != nil {
+		t.Fatal(err)
+	}
+	if &x.queue[0].msg[0] != first {
+		t.Fatal("the second message got a new buffer")
+	}
+	if got := string(x.queue[0].msg[msgHeaderBytes:]); got != "second" {
+		t.Fatalf("reused buffer holds %q", got)
+	}
+}
