@@ -143,6 +143,10 @@ func (t *Transport) Stats() Stats {
 	return s
 }
 
+// ContinuousSendFailures is how many packets the links refused to send since a batch last
+// went out whole: a run of failures means a local fault (firewall, interface down).
+func (t *Transport) ContinuousSendFailures() uint64 { return t.sendFailStreak.Load() }
+
 // ClearStats zeroes the handle statistics and every link's counters, latency and up and
 // down counts (knet_handle_clear_stats with KNET_CLEARSTATS_HANDLE_AND_LINK, which
 // corosync-cmapctl -C knet asks for). Drop counts by reason are ours and stay.

@@ -53,7 +53,10 @@ type Transport struct {
 	msgID    uint32
 
 	drops dropCounters
-	group groupState
+	// sendFailStreak counts packets the links refused since a batch last went out whole
+	// (corosync's continuous_sendmsg_failures).
+	sendFailStreak atomic.Uint64
+	group          groupState
 	// Handle statistics (HandleStats): the send side's, guarded by txMu, and one set per
 	// local link's receive goroutine.
 	txHandle txHandleCounters
@@ -335,6 +338,9 @@ func (t *Transport) flush() error {
 			// The link skipped what it could not send without saying which ones, so the
 			// errors are charged to the batch's first packet's peer and kind.
 			b.targets[0].txErrors[b.kinds[0]].Add(uint64(len(b.msgs) - sent))
+			t.sendFailStreak.Add(uint64(len(b.msgs) - sent))
+		} else if t.sendFailStreak.Load() != 0 {
+			t.sendFailStreak.Store(0)
 		}
 		b.msgs = b.msgs[:0]
 		b.targets = b.targets[:0]

@@ -186,6 +186,12 @@ func (n *Node) onConsensusTimeout() {
 		return
 	}
 	n.stats.ConsensusTimeouts++
+	// corosync re-enters gather here, so it counts a gather entry and a lost "token" (the
+	// consensus timer is its token timer in gather); several in a row without a ring
+	// forming mean the network or a firewall is in the way.
+	n.stats.GatherEntered++
+	n.stats.GatherTokenLost++
+	n.stats.ContinuousGather++
 	var dropped []NodeID
 	for _, c := range n.candidates() {
 		if !contains(n.agreed, c) {
@@ -267,6 +273,7 @@ func (n *Node) onCommit(m *Message) {
 }
 
 func (n *Node) enterCommit(ring RingID, members []NodeID) {
+	n.stats.ContinuousGather = 0
 	n.stats.CommitEntered++
 	n.state = StateCommit
 	n.ring = ring
@@ -305,6 +312,7 @@ func (n *Node) forwardCommit(m *Message) {
 
 // enterRecovery starts exchanging old-ring messages on the new ring.
 func (n *Node) enterRecovery(entries []MembEntry) {
+	n.stats.ContinuousGather = 0
 	n.stats.RecoveryEntered++
 	n.state = StateRecovery
 	n.commitEntries = append(n.commitEntries[:0], entries...)
@@ -349,6 +357,7 @@ func (n *Node) originateToken() {
 // in the old regular configuration, the transitional configuration, the remaining recovered
 // messages, and the new regular configuration.
 func (n *Node) install() {
+	n.stats.ContinuousGather = 0
 	n.stats.OperationalEntered++
 	n.stats.RingChanges++
 	old := n.old

@@ -60,6 +60,7 @@ type Node struct {
 	stopped bool
 	t       timers
 	stats   Stats
+	visits  tokenVisits
 
 	// Ring sequence numbers: the highest seen anywhere, and the last persisted.
 	maxRingSeq       uint64

@@ -20,6 +20,7 @@ func (n *Node) onToken(m *Message) {
 func (n *Node) processToken(tok *Message) {
 	c := n.cur
 	n.lastTokenSeq = tok.TokenSeq
+	n.visits.received(n.now)
 	n.t.tokenLoss = n.now + n.token
 	n.t.tokenRetransmit = 0
 
@@ -38,6 +39,7 @@ func (n *Node) processToken(tok *Message) {
 	if n.state == StateRecovery {
 		backlog = len(n.recoveryQueue)
 	}
+	n.visits.backlog(backlog)
 	if total := int(tok.Backlog) - int(n.myBL) + backlog; total > n.cfg.WindowSize && backlog > 0 {
 		allowed = min(allowed, max(1, n.cfg.WindowSize*backlog/total))
 	}
@@ -216,6 +218,7 @@ func (n *Node) forwardToken(tok *Message, hold bool, firstMcast int) {
 	tok.TokenSeq++
 	n.lastFwdAru, n.haveFwdAru = tok.Aru, true
 	n.stats.OrfTokenTx++
+	n.visits.sent(n.now)
 	b := AppendToken(n.pktBuf(), n.id, tok)
 	n.tokenCopy = append(n.tokenCopy[:0], b...)
 	n.tokenCopyTo = n.successor()
@@ -282,7 +285,14 @@ func (n *Node) onTokenLoss() {
 	if n.state == StateGather {
 		return
 	}
-	n.stats.TokenLosses++
+	switch n.state {
+	case StateOperational:
+		n.stats.TokenLosses++
+	case StateCommit:
+		n.stats.CommitTokenLost++
+	case StateRecovery:
+		n.stats.RecoveryTokenLost++
+	}
 	if n.state == StateOperational {
 		n.event("A processor failed, forming new configuration: token timed out (%dms), waiting %dms for consensus.",
 			n.token.Milliseconds(), n.cfg.Consensus.Milliseconds())

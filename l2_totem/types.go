@@ -118,7 +118,10 @@ type Stats struct {
 	CommitTokenTx, CommitTokenRx        uint64
 	MergeDetectTx, MergeDetectRx        uint64
 	TokenHoldCancelTx, CancelRx         uint64
-	TokenRetransmits, TokenLosses       uint64
+	TokenRetransmits, TokenLosses       uint64 // TokenLosses: in the operational state
+	CommitTokenLost, RecoveryTokenLost  uint64 // the token lost in the commit or recovery state
+	GatherTokenLost                     uint64 // consensus timeouts that restarted the gather state
+	ContinuousGather                    uint64 // gather restarts by consensus timeout since a ring last formed
 	RetransmitRequests                  uint64
 	GatherEntered, CommitEntered        uint64
 	RecoveryEntered, OperationalEntered uint64

@@ -23,6 +23,8 @@ type (
 	TotemConfig = totem.Config
 	// TotemStats are Totem's counters (totem.Stats).
 	TotemStats = totem.Stats
+	// TokenTiming summarises recent token visits (totem.TokenTiming).
+	TokenTiming = totem.TokenTiming
 	// State is the Totem membership state (totem.State).
 	State = totem.State
 )

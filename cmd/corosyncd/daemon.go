@@ -246,6 +246,7 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 		}
 	}()
 	go d.publishCounters(ctx)
+	go d.watchRingHealth(ctx)
 	d.trackTotem(ctx)
 	d.trackForceGather(ctx)
 	go func() {

@@ -72,10 +72,37 @@ func (s *statsSource) ring(out map[string]icmap.Value) {
 		out["stats.srp."+k] = cmap.Uint64(v - min(v, s.srpBase[k]))
 	}
 	s.mu.Unlock()
-	for _, k := range []string{"avg_backlog_calc", "avg_token_workload", "continuous_gather", "continuous_sendmsg_failures", "mtt_rx_token"} {
-		out["stats.srp."+k] = cmap.Uint32(0)
+	for k, v := range srpGauges(snap, s.d.tr.ContinuousSendFailures()) {
+		out["stats.srp."+k] = v
 	}
-	out["stats.srp.firewall_enabled_or_nic_failure"] = cmap.Uint8(0)
+}
+
+// Thresholds past which corosync 3.1.7 warns that the ring cannot form (totem.h's
+// MAX_NO_CONT_GATHER and MAX_NO_CONT_SENDMSG_FAILURES).
+const (
+	maxContinuousGather       = 3
+	maxContinuousSendFailures = 30
+)
+
+// srpGauges are the stats.srp values that describe the ring now rather than count events:
+// the token timing averages, the runs of gather restarts and send failures, and the flag
+// they raise. A clear (-C totem) does not reset them; they follow the ring.
+func srpGauges(snap executive.Snapshot, sendFailures uint64) map[string]icmap.Value {
+	tt := snap.Token
+	gather := snap.Totem.ContinuousGather
+	flag := uint8(0)
+	if gather > maxContinuousGather || sendFailures > maxContinuousSendFailures {
+		flag = 1
+	}
+	return map[string]icmap.Value{
+		"mtt_rx_token":                    cmap.Uint32(uint32(tt.MeanRotation.Milliseconds())),
+		"avg_token_workload":              cmap.Uint32(uint32(tt.MeanHold.Milliseconds())),
+		"avg_backlog_calc":                cmap.Uint32(tt.MeanBacklog),
+		"time_since_token_last_received":  cmap.Uint64(uint64(tt.SinceLastToken.Milliseconds())),
+		"continuous_gather":               cmap.Uint32(uint32(min(gather, 1<<32-1))),
+		"continuous_sendmsg_failures":     cmap.Uint32(uint32(min(sendFailures, 1<<32-1))),
+		"firewall_enabled_or_nic_failure": cmap.Uint8(flag),
+	}
 }
 
 // srpCounters are the ring's u64 counters by their stats.srp name.
@@ -89,11 +116,10 @@ func srpCounters(snap executive.Snapshot) map[string]uint64 {
 		"memb_commit_token_tx": t.CommitTokenTx, "memb_commit_token_rx": t.CommitTokenRx,
 		"token_hold_cancel_tx": t.TokenHoldCancelTx, "token_hold_cancel_rx": t.CancelRx,
 		"operational_entered": t.OperationalEntered, "operational_token_lost": t.TokenLosses,
-		"gather_entered": t.GatherEntered, "gather_token_lost": 0,
-		"commit_entered": t.CommitEntered, "commit_token_lost": 0,
-		"recovery_entered": t.RecoveryEntered, "recovery_token_lost": 0,
+		"gather_entered": t.GatherEntered, "gather_token_lost": t.GatherTokenLost,
+		"commit_entered": t.CommitEntered, "commit_token_lost": t.CommitTokenLost,
+		"recovery_entered": t.RecoveryEntered, "recovery_token_lost": t.RecoveryTokenLost,
 		"consensus_timeouts": t.ConsensusTimeouts, "rx_msg_dropped": t.RxDropped + t.DecodeErrors,
-		"time_since_token_last_received": 0,
 	}
 }
 
@@ -153,4 +179,41 @@ func (s *statsSource) Get(key string) (icmap.Value, error) {
 		return icmap.Value{}, ipc.CSErrNotExist
 	}
 	return v, nil
+}
+
+// ringHealthPeriod is how often the ring's health is checked (corosync's stats updater
+// runs every 1.5 s).
+const ringHealthPeriod = 1500 * time.Millisecond
+
+// watchRingHealth logs corosync's warning, every period while it holds, when the ring keeps
+// failing to form or the links keep refusing packets.
+func (d *daemon) watchRingHealth(ctx context.Context) {
+	t := time.NewTicker(ringHealthPeriod)
+	defer t.Stop()
+	log := d.sub("MAIN")
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		snap, err := d.x.Snapshot(ctx)
+		if err != nil {
+			continue
+		}
+		if reason := ringFault(snap.Totem.ContinuousGather, d.tr.ContinuousSendFailures()); reason != "" {
+			log.Warn("Totem is unable to form a cluster because of an operating system or network fault (reason: " + reason + "). The most common cause of this message is that the local firewall is configured improperly.")
+		}
+	}
+}
+
+// ringFault names the fault corosync 3.1.7 reports for these runs, or "" for none.
+func ringFault(continuousGather, sendFailures uint64) string {
+	switch {
+	case continuousGather > maxContinuousGather:
+		return "totem is continuously in gather state"
+	case sendFailures > maxContinuousSendFailures:
+		return "number of multicast sendmsg failures is above threshold"
+	}
+	return ""
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/corosync-go/corosync/l4_services/executive"
 	"math"
 	"os"
 	"os/exec"
@@ -300,8 +301,49 @@ func TestStatsKeysTwoNodes(t *testing.T) {
 		}
 		stats[name] = statsShape(t, out)
 	}
+	// The token timing gauges follow the running ring on both (corosync computes them every
+	// 1.5 s, so read them after that): the token comes round, and came round recently.
+	time.Sleep(2 * time.Second)
+	for name, c := range map[string]*cluster{"corosync 3.1.7": ref, "ours": ours} {
+		out, err := c.lab.Output("n1", "timeout", "5", "corosync-cmapctl", "-m", "stats", "stats.srp.")
+		if err != nil {
+			t.Fatalf("%s: corosync-cmapctl -m stats stats.srp.: %v", name, err)
+		}
+		srp := statsShape(t, out)
+		mtt, _ := strconv.Atoi(srp["stats.srp.mtt_rx_token"].value)
+		since, _ := strconv.Atoi(srp["stats.srp.time_since_token_last_received"].value)
+		t.Logf("%s: mtt_rx_token %d ms, avg_token_workload %s, time_since_token_last_received %d ms, continuous_gather %s", name,
+			mtt, srp["stats.srp.avg_token_workload"].value, since, srp["stats.srp.continuous_gather"].value)
+		if mtt <= 0 || mtt > 1000 || since > 2000 || srp["stats.srp.continuous_gather"].value != "0" || srp["stats.srp.firewall_enabled_or_nic_failure"].value != "0" {
+			t.Errorf("%s: token gauges do not describe a running ring:\n%s", name, out)
+		}
+	}
 	constant := regexp.MustCompile(`^stats\.knet\.node(1\.link0\.(enabled|connected|mtu|latency_\w+|up_count|down_count|rx_\w+)|2\.link0\.(enabled|connected))$`)
 	compareStatsShape(t, stats["corosync 3.1.7"], stats["ours"], func(k string) bool {
 		return constant.MatchString(k) || strings.HasPrefix(k, "stats.ipcs.service") || k == "stats.ipcs.global.active" || k == "stats.pg.msg_reserved"
 	})
+}
+
+// TestRingFaultThresholds: corosync 3.1.7 raises firewall_enabled_or_nic_failure and warns
+// past 3 gather restarts in a row or 30 refused sends in a row, not at them.
+func TestRingFaultThresholds(t *testing.T) {
+	for _, c := range []struct {
+		gather, sends uint64
+		want          string
+	}{
+		{3, 30, ""},
+		{4, 0, "totem is continuously in gather state"},
+		{0, 31, "number of multicast sendmsg failures is above threshold"},
+		{4, 31, "totem is continuously in gather state"},
+	} {
+		if got := ringFault(c.gather, c.sends); got != c.want {
+			t.Errorf("ringFault(%d, %d) = %q, want %q", c.gather, c.sends, got, c.want)
+		}
+		var snap executive.Snapshot
+		snap.Totem.ContinuousGather = c.gather
+		flag := srpGauges(snap, c.sends)["firewall_enabled_or_nic_failure"].Uint8()
+		if (flag == 1) != (c.want != "") {
+			t.Errorf("gather %d, sends %d: firewall_enabled_or_nic_failure %d", c.gather, c.sends, flag)
+		}
+	}
 }

@@ -29,6 +29,7 @@ type Snapshot struct {
 	Ring    evs.RingID
 	Members []evs.NodeID
 	Totem   evs.TotemStats
+	Token   evs.TokenTiming
 	EVS     evs.Stats
 	// InboxDropped counts packets dropped because the loop fell behind.
 	InboxDropped uint64
@@ -48,6 +49,7 @@ func (x *Executive) Snapshot(ctx context.Context) (Snapshot, error) {
 		s.Ring = ring
 		s.Members = append([]evs.NodeID(nil), members...)
 		s.Totem = n.TotemStats()
+		s.Token = n.TokenTiming(x.now())
 		s.Totem.DecodeErrorsByReason = maps.Clone(s.Totem.DecodeErrorsByReason)
 		s.EVS = x.node.Stats()
 		s.EVS.BadFramesByReason = maps.Clone(s.EVS.BadFramesByReason)
