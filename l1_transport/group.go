@@ -58,7 +58,7 @@ func (t *Transport) broadcast(body []byte, model uint8) {
 	var members, upOn, mtu [MaxLinks]int
 	for num, ll := range t.links {
 		if ll != nil {
-			mtu[num] = ll.mtuBytes
+			mtu[num] = ll.mtuBytes()
 		}
 	}
 	g := &t.group

@@ -100,7 +100,7 @@ func (t *Transport) pong(p *peer, pl *peerLink, now, rtt time.Duration, probe in
 	}
 	pl.up = true
 	pl.upCount++
-	pl.pmtud.reset(t.links[pl.number].mtuBytes)
+	pl.pmtud.reset(t.links[pl.number].mtuBytes())
 	pl.pmtu = pl.pmtud.current()
 	return true
 }

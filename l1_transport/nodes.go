@@ -23,8 +23,8 @@ func (t *Transport) newPeerFor(n Node) *peer {
 	p := newPeer(n, t.cfg.MaxMessageBytes)
 	for num, ll := range t.links {
 		if ll != nil && n.Addrs[num].IsValid() {
-			p.links[num] = &peerLink{number: num, addr: n.Addrs[num], pmtu: ll.mtuBytes}
-			p.links[num].pmtud.reset(ll.mtuBytes)
+			p.links[num] = &peerLink{number: num, addr: n.Addrs[num], pmtu: ll.mtuBytes()}
+			p.links[num].pmtud.reset(ll.mtuBytes())
 		}
 	}
 	return p

@@ -49,6 +49,7 @@ type Transport struct {
 	txMu     sync.Mutex // orders sends; guards tx, comp, txSealer, txHandle and every peer's txSeq
 	tx       txScratch
 	comp     *compressor
+	compCfg  CompressionConfig // what comp was built from
 	txSealer sealer
 	msgID    uint32
 
@@ -71,10 +72,25 @@ type Transport struct {
 }
 
 type localLink struct {
-	number   int
-	l        link.Link
-	mtuBytes int // largest packet this link may carry (payload of one datagram)
+	number int
+	l      link.Link
+	// maxBytes is what the link and its interface can carry; mtu is that capped by
+	// knet_mtu, which a reload may change (the largest payload of one datagram).
+	maxBytes int
+	mtu      atomic.Int64
 	v6       bool
+}
+
+// mtuBytes is the largest packet this link may carry now.
+func (ll *localLink) mtuBytes() int { return int(ll.mtu.Load()) }
+
+// capMTU applies knet_mtu (0: no cap) and reports whether the link's MTU changed.
+func (ll *localLink) capMTU(knetMTU int) bool {
+	m := ll.maxBytes
+	if knetMTU > 0 {
+		m = min(m, knetMTU)
+	}
+	return ll.mtu.Swap(int64(m)) != int64(m)
 }
 
 // New starts a transport: one receive goroutine per link and a heartbeat loop. handler
@@ -102,6 +118,7 @@ func New(ctx context.Context, cfg Config, handler Handler, log *slog.Logger) (*T
 		session: uint64(now.UnixNano()),
 		start:   now,
 		comp:    comp,
+		compCfg: cfg.Compress,
 	}
 	comp.st = &t.txHandle
 	if s != nil {
@@ -110,14 +127,12 @@ func New(ctx context.Context, cfg Config, handler Handler, log *slog.Logger) (*T
 		}
 	}
 	for _, ls := range cfg.Links {
-		ll := &localLink{number: ls.Number, l: ls.Link, mtuBytes: ls.Link.MaxPayloadBytes()}
+		ll := &localLink{number: ls.Number, l: ls.Link, maxBytes: ls.Link.MaxPayloadBytes()}
 		ll.v6 = ls.Link.LocalAddr().Addr().Is6() && !ls.Link.LocalAddr().Addr().Is4In6()
 		if m, ok := ls.Link.(interface{ InterfaceMTU() int }); ok && m.InterfaceMTU() > 0 {
-			ll.mtuBytes = min(ll.mtuBytes, m.InterfaceMTU()-ipOverhead(ll.v6))
+			ll.maxBytes = min(ll.maxBytes, m.InterfaceMTU()-ipOverhead(ll.v6))
 		}
-		if ls.MTUBytes > 0 {
-			ll.mtuBytes = min(ll.mtuBytes, ls.MTUBytes)
-		}
+		ll.capMTU(ls.MTUBytes)
 		t.links[ls.Number] = ll
 		t.rxHandle[ls.Number] = &rxHandleCounters{}
 	}

@@ -26,9 +26,11 @@ func tuningOf(c *Config) *tuning {
 }
 
 // Retune applies the heartbeat timers (knet_ping_interval, knet_ping_timeout,
-// knet_pong_count, or their token-derived defaults), knet_pmtud_interval and the links'
-// knet_link_priority of s, as a reload does. Links cannot be added or removed this way,
-// and the other settings keep their start-up values.
+// knet_pong_count, or their token-derived defaults), knet_pmtud_interval, the links'
+// knet_link_priority, knet_mtu and the compression settings of s, as a reload does
+// (corosync's totemknet_refresh_config and totemknet_reconfigure). A changed knet_mtu
+// starts path MTU discovery again on that link. Links cannot be added or removed this
+// way, and the other settings (crypto, link mode, addresses) keep their start-up values.
 func (t *Transport) Retune(s *Settings) error {
 	c := s.Config
 	c.timerDefaults()
@@ -42,6 +44,14 @@ func (t *Transport) Retune(s *Settings) error {
 		}
 		tu.priority[ifs.Number] = ifs.Priority
 	}
+	if err := t.recompress(c.Compress); err != nil {
+		return err
+	}
+	for _, ifs := range s.Interfaces {
+		if ll := t.links[ifs.Number]; ll.capMTU(ifs.MTUBytes) {
+			t.rediscoverMTU(ll)
+		}
+	}
 	old := t.tuning.Swap(tu)
 	if old.pingInterval != tu.pingInterval {
 		select {
@@ -50,4 +60,34 @@ func (t *Transport) Retune(s *Settings) error {
 		}
 	}
 	return nil
+}
+
+// recompress switches the send side to cfg's compression. Receivers need nothing: every
+// packet names its model.
+func (t *Transport) recompress(cfg CompressionConfig) error {
+	t.txMu.Lock()
+	defer t.txMu.Unlock()
+	if cfg == t.compCfg {
+		return nil
+	}
+	c, err := newCompressor(cfg)
+	if err != nil {
+		return err
+	}
+	c.st = &t.txHandle
+	t.comp, t.compCfg = c, cfg
+	return nil
+}
+
+// rediscoverMTU restarts path MTU discovery to every peer on ll from its new MTU.
+func (t *Transport) rediscoverMTU(ll *localLink) {
+	mtu := ll.mtuBytes()
+	for _, p := range t.peers().order {
+		p.mu.Lock()
+		if pl := p.links[ll.number]; pl != nil {
+			pl.pmtud.reset(mtu)
+			pl.pmtu = pl.pmtud.current()
+		}
+		p.mu.Unlock()
+	}
 }

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"testing"
 	"time"
 )
@@ -50,5 +51,72 @@ func TestRetuneMovesTrafficToTheNewPreferredLink(t *testing.T) {
 	bad := &Settings{Interfaces: []InterfaceSettings{{Number: 5, Priority: 1}}}
 	if err := c.nodes[0].Retune(bad); err == nil {
 		t.Fatal("a link that was never opened was accepted")
+	}
+}
+
+// TestRetuneChangesCompressionAndMTU: a reload's knet_compression_* take effect on the
+// next send, and a new knet_mtu caps the path MTU to every peer at once and restarts its
+// discovery; large messages still arrive whole either way.
+func TestRetuneChangesCompressionAndMTU(t *testing.T) {
+	c := newCluster(t, 2, 1, nil)
+	waitFor(t, "link up", func() bool { return c.nodes[0].LinkUp(2, 0) })
+	tr := c.nodes[0]
+	pathMTU := func() int {
+		for _, ls := range tr.Stats().Links {
+			if ls.Node == 2 && ls.Link == 0 {
+				return ls.MTUBytes
+			}
+		}
+		t.Fatal("no link to node 2")
+		return 0
+	}
+	big := bytes.Repeat([]byte("compressible "), 400) // 5,200 bytes
+	sent := 0
+	send := func() {
+		tr.Send([]Packet{{To: 2, Data: big}})
+		sent++
+		got := c.boxes[1].wait(t, 1, sent)
+		if !bytes.Equal(got[sent-1], big) {
+			t.Fatalf("message %d arrived changed", sent)
+		}
+	}
+	send()
+	if h := tr.Stats().Handle; h.TxCompressedPackets != 0 {
+		t.Fatalf("compression off, yet %d packets compressed", h.TxCompressedPackets)
+	}
+	start := pathMTU()
+	if start <= 1000 {
+		t.Fatalf("path MTU %d before the cap; the test needs more than 1000", start)
+	}
+
+	s := &Settings{
+		Config:     Config{Token: 400 * time.Millisecond, Compress: CompressionConfig{Model: "lz4"}},
+		Interfaces: []InterfaceSettings{{Number: 0, Priority: 1, MTUBytes: 1000}},
+	}
+	if err := tr.Retune(s); err != nil {
+		t.Fatal(err)
+	}
+	if got := pathMTU(); got > 1000 {
+		t.Fatalf("knet_mtu 1000: path MTU to node 2 still %d", got)
+	}
+	send()
+	if h := tr.Stats().Handle; h.TxCompressedPackets != 1 || h.TxCompressedSizeBytes >= uint64(len(big)) {
+		t.Fatalf("lz4 on: %d packets compressed to %d bytes", h.TxCompressedPackets, h.TxCompressedSizeBytes)
+	}
+
+	// Lifting the cap lets discovery find the larger path again.
+	s.Interfaces[0].MTUBytes = 0
+	s.Config.Compress = CompressionConfig{}
+	if err := tr.Retune(s); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "path MTU back above the cap", func() bool { return pathMTU() > 1000 })
+	send()
+	if h := tr.Stats().Handle; h.TxCompressedPackets != 1 {
+		t.Fatalf("compression off again, yet %d packets compressed in all", h.TxCompressedPackets)
+	}
+	s.Config.Compress.Model = "brotli"
+	if err := tr.Retune(s); err == nil {
+		t.Fatal("an unknown compression model was accepted")
 	}
 }

@@ -37,6 +37,8 @@ const (
 	exitConfigError = 8
 	exitKilled      = 15 // corosync_fatal_error(COROSYNC_FATAL_ERROR_EXIT) after a kill
 	exitRuntime     = 1
+	exitForkFailed  = 4  // COROSYNC_DONE_FORK
+	exitStdToNull   = 19 // COROSYNC_DONE_STD_TO_NULL_REDIR
 )
 
 // stopReason says why the daemon stops.
@@ -153,6 +155,10 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 		return err
 	}
 	d.trackLogging(ctx)
+	if os.Getenv(detachedEnv) == "1" {
+		os.Unsetenv(detachedEnv) // not for the processes this one starts
+		d.sub("MAIN").Debug("Corosync TTY detached")
+	}
 	keys := text(d.m)
 	switch keys["totem.transport"] {
 	case "", "knet", "udpu", "udp":

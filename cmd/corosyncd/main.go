@@ -3,6 +3,7 @@
 //
 //	corosyncd -f                 run in the foreground on /etc/corosync/corosync.conf,
 //	                             or on an embedded one-node default when that file is absent
+//	corosyncd                    the same, detached into the background as corosync does
 //	corosyncd -f -c FILE         run on FILE
 //	corosyncd -t [-c FILE]       check the configuration and exit (status 8 if invalid)
 //	corosyncd -v                 print the version
@@ -21,7 +22,7 @@ func main() {
 
 func mainWithArgs(args []string) int {
 	fs := flag.NewFlagSet("corosyncd", flag.ContinueOnError)
-	foreground := fs.Bool("f", false, "run in the foreground (the only mode: use systemd or a supervisor to background it)")
+	foreground := fs.Bool("f", false, "run in the foreground (without it the daemon detaches into the background)")
 	confPath := fs.String("c", defaultConfPath, "configuration file")
 	testOnly := fs.Bool("t", false, "test the configuration and exit")
 	version := fs.Bool("v", false, "print the version and exit")
@@ -46,7 +47,9 @@ func mainWithArgs(args []string) int {
 	if *testOnly {
 		return testConfig(*confPath, explicit, logs)
 	}
-	_ = foreground // corosyncd never forks: systemd's Type=notify unit runs it with -f
+	if !*foreground {
+		return detach(args, *confPath, explicit, logs)
+	}
 	return run(context.Background(), *confPath, explicit, logs)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,35 @@ func TestReloadChangesNodesAndTimers(t *testing.T) {
 	}
 	c.waitKey(1, cl1, "runtime.config.totem.token", "3100", 5*time.Second)
 	c.waitKey(1, cl1, "runtime.config.totem.token_retransmit", "738", 5*time.Second)
+	// knet_mtu and compression set at run time reach the transport (corosync's
+	// totemknet_refresh_config): the path MTU to node 2 is capped at once.
+	linkMTU := func() int {
+		out, _ := c.lab.Output("n1", "timeout", "5", "corosync-cmapctl", "-m", "stats", "-g", "stats.knet.node2.link0.mtu")
+		_, v, _ := strings.Cut(strings.TrimSpace(out), "= ")
+		n, _ := strconv.Atoi(v)
+		return n
+	}
+	if m := linkMTU(); m <= 1200 {
+		t.Fatalf("path MTU to node 2 is %d before knet_mtu is set; the check needs more than 1200", m)
+	}
+	if err := cl1.Set(ctx, "totem.knet_mtu", cmap.Uint32(1200)); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl1.Set(ctx, "totem.knet_compression_model", cmap.String("zstd")); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); linkMTU() > 1200; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("knet_mtu 1200: stats.knet.node2.link0.mtu still %d", linkMTU())
+		}
+	}
+	c.waitMembers(1, cl1, []int{1, 2, 3}, 10*time.Second)
+	for _, k := range []string{"totem.knet_mtu", "totem.knet_compression_model"} {
+		if err := cl1.Delete(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// An invalid one is refused and the values in force stay.
 	if err := cl1.Set(ctx, "totem.join", cmap.Uint32(5)); err != nil {
 		t.Fatal(err)

@@ -20,7 +20,7 @@ func TestBadConfigRefused(t *testing.T) {
 	if err := os.WriteFile(path, []byte("totem {\n\tversion: 2\n\ttoken: abc\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{"-t", "-c", path}, {"-f", "-c", path}} {
+	for _, args := range [][]string{{"-t", "-c", path}, {"-f", "-c", path}, {"-c", path}} {
 		cmd := exec.Command(os.Args[0], args...)
 		cmd.Env = append(os.Environ(), "COROSYNCD_TEST_MAIN=1")
 		out, err := cmd.CombinedOutput()
