@@ -75,12 +75,18 @@ func (s *Server) register(c *Conn) {
 	s.connMu.Lock()
 	s.conns[c] = struct{}{}
 	s.connMu.Unlock()
+	if s.cfg.ConnectionsChanged != nil {
+		s.cfg.ConnectionsChanged()
+	}
 }
 
 func (s *Server) unregister(c *Conn) {
 	s.connMu.Lock()
 	delete(s.conns, c)
 	s.connMu.Unlock()
+	if s.cfg.ConnectionsChanged != nil {
+		s.cfg.ConnectionsChanged()
+	}
 }
 
 // Connections returns the statistics of every connection the services have accepted and

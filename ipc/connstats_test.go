@@ -258,3 +258,42 @@ func FuzzParseProcStatName(f *testing.F) {
 		}
 	})
 }
+
+// TestConnectionsChangedHook: the hook runs once a connection is visible to Connections
+// and again once it has left, so a stats reader called from it sees the change.
+func TestConnectionsChangedHook(t *testing.T) {
+	svc := burstService{fmt.Sprintf("cghook-%d", os.Getpid()), make(chan *Conn, 4)}
+	seen := make(chan int, 4)
+	var srv *Server
+	srv = NewServer(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		ConnectionsChanged: func() { seen <- len(srv.Connections()) }})
+	ln, err := srv.Listen(svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeOn(ctx, ln, svc) }()
+	defer func() { cancel(); <-done; waitShmClean(t) }()
+	next := func() int {
+		select {
+		case n := <-seen:
+			return n
+		case <-time.After(5 * time.Second):
+			t.Fatal("ConnectionsChanged was not called")
+			return -1
+		}
+	}
+	c, err := Dial(ctx, svc.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := next(); n != 1 {
+		t.Fatalf("after connecting, the hook saw %d connections", n)
+	}
+	c.Close()
+	if n := next(); n != 0 {
+		t.Fatalf("after closing, the hook saw %d connections", n)
+	}
+}

@@ -55,7 +55,11 @@ type Config struct {
 	// SendTimeout bounds how long a response or event may wait for a client that does not
 	// read; past it the client is disconnected.
 	SendTimeout time.Duration
-	Log         *slog.Logger
+	// ConnectionsChanged, when set, is called after a connection becomes visible to
+	// Connections and after it leaves it, so that stats.ipcs trackers hear of it at once
+	// (corosync adds and removes the keys as the connection comes and goes).
+	ConnectionsChanged func()
+	Log                *slog.Logger
 }
 
 // Defaults.

@@ -221,9 +221,10 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 	d.stats = &statsSource{d: d}
 	d.cmap = cmapsvc.New(cmapsvc.Config{Map: d.m, Stats: d.stats, Log: d.log})
 	d.srv = ipc.NewServer(ipc.Config{
-		Authorize: d.authorize(),
-		Transport: keys["system.qb_ipc_type"],
-		Log:       d.sub("QB"),
+		Authorize:          d.authorize(),
+		Transport:          keys["system.qb_ipc_type"],
+		ConnectionsChanged: d.cmap.StatsKeysChanged,
+		Log:                d.sub("QB"),
 	})
 	if n := d.srv.RemoveStale("cmap", "cfg"); n > 0 {
 		d.sub("MAIN").Info(fmt.Sprintf("removed %d stale IPC directories of dead daemons", n))

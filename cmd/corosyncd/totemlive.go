@@ -113,6 +113,9 @@ func (d *daemon) applyTotem() error {
 	}
 	nodes := slices.Clone(set.Config.Nodes)
 	d.nodes.Store(&nodes)
+	if len(added)+len(removed) > 0 {
+		d.cmap.StatsKeysChanged() // the stats.knet.node<id> keys came or went
+	}
 	for _, id := range added {
 		d.sub("TOTEM").Info(fmt.Sprintf("Node %d added to the node list", id))
 	}

@@ -92,6 +92,12 @@ func New(cfg Config) *Service {
 	return s
 }
 
+// StatsKeysChanged tells the service that stats keys were added or removed (an IPC
+// connection or a node came or went): trackers get their create and delete notifications
+// at once instead of at the next poll, as corosync's stats trie notifies them. Safe from
+// any goroutine; it never blocks.
+func (s *Service) StatsKeysChanged() { s.stats.keysChanged() }
+
 // Close stops the stats poller. Connections belong to the ipc.Server and end with it.
 func (s *Service) Close() {
 	s.closeOnce.Do(func() {

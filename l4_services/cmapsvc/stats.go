@@ -35,6 +35,7 @@ type statsBackend struct {
 
 	mu     sync.Mutex // the trackers and their statsTrack state
 	tracks map[*tracker]struct{}
+	kick   chan struct{} // an additions-and-deletions pass is wanted
 }
 
 // statsTrack is a stats tracker's memory of what it has seen.
@@ -49,7 +50,7 @@ type statsTrack struct {
 }
 
 func newStatsBackend(src StatsSource, log *slog.Logger) *statsBackend {
-	return &statsBackend{src: src, log: log, tracks: map[*tracker]struct{}{}}
+	return &statsBackend{src: src, log: log, tracks: map[*tracker]struct{}{}, kick: make(chan struct{}, 1)}
 }
 
 func (b *statsBackend) get(key string) (cmap.Value, error) { return b.src.Get(key) }

@@ -238,3 +238,43 @@ func TestStatsTracking(t *testing.T) {
 	expect(t, c, hp, cmap.TrackDelete, "stats.knet.node1.link0.up", cmap.Uint8(0), cmap.Uint8(0))
 	noNote(t, c, 5*poll)
 }
+
+// TestStatsKeysChangedNotifiesAtOnce: with the poll far away, StatsKeysChanged gives
+// trackers their create and delete notifications at once, and no modify notification
+// (values wait for the poll, as in corosync).
+func TestStatsKeysChangedNotifiesAtOnce(t *testing.T) {
+	stats := sampleStats()
+	e := newEnv(t, Config{Stats: stats, StatsPoll: time.Hour})
+	ctx := testCtx(t)
+	c := e.dial(t, true)
+	hp, err := c.TrackAdd(ctx, "stats.ipcs.", all|cmap.TrackPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "stats.srp.orf_token_rx"
+	hk, err := c.TrackAdd(ctx, key, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := "stats.ipcs.service0.2.0x2.procname"
+	stats.put(conn, cmap.String("corosync-cfgtoo"))
+	stats.put(key, cmap.Uint64(99))
+	noNote(t, c, 100*time.Millisecond) // nothing until told
+	e.svc.StatsKeysChanged()
+	expect(t, c, hp, cmap.TrackAdd, conn, cmap.String("corosync-cfgtoo"), cmap.String("corosync-cfgtoo"))
+	noNote(t, c, 100*time.Millisecond) // the value change of the key tracker waits
+	stats.remove(conn)
+	stats.remove(key)
+	e.svc.StatsKeysChanged()
+	got := map[cmap.TrackHandle]cmap.Notification{}
+	for range 2 {
+		n := nextNote(t, c, time.Second)
+		got[n.TrackHandle] = n
+	}
+	if n := got[hp]; n.Event != cmap.TrackDelete || n.Key != conn {
+		t.Errorf("prefix tracker: %+v, want the delete of %s", n, conn)
+	}
+	if n := got[hk]; n.Event != cmap.TrackDelete || n.Key != key {
+		t.Errorf("key tracker: %+v, want the delete of %s", n, key)
+	}
+}

@@ -10,8 +10,9 @@ import (
 	"github.com/corosync-go/corosync/ipc/cmap"
 )
 
-// run polls the stats trackers every period until ctx ends, then closes done. The stats
-// source has no change feed, so additions and deletions are found by polling too.
+// run polls the stats trackers every period until ctx ends, then closes done. Between
+// polls, a kick (keys were added or removed: Service.StatsKeysChanged) sends the
+// additions and deletions at once; values changes wait for the period, as in corosync.
 func (b *statsBackend) run(ctx context.Context, period time.Duration, done chan<- struct{}) {
 	defer close(done)
 	tick := time.NewTicker(period)
@@ -21,15 +22,25 @@ func (b *statsBackend) run(ctx context.Context, period time.Duration, done chan<
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			b.poll()
+			b.poll(true)
+		case <-b.kick:
+			b.poll(false)
 		}
 	}
 }
 
-// poll compares every tracker's keys with what it saw last and notifies the changes.
-// The lock is held throughout, so a tracker deleted by its client gets nothing after
-// TRACK_DELETE has been answered.
-func (b *statsBackend) poll() {
+// keysChanged asks the poller for an additions-and-deletions pass; it never blocks.
+func (b *statsBackend) keysChanged() {
+	select {
+	case b.kick <- struct{}{}:
+	default: // a pass is already due
+	}
+}
+
+// poll compares every tracker's keys with what it saw last and notifies the changes;
+// without values, only additions and deletions. The lock is held throughout, so a tracker
+// deleted by its client gets nothing after TRACK_DELETE has been answered.
+func (b *statsBackend) poll(values bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for t := range b.tracks {
@@ -37,7 +48,7 @@ func (b *statsBackend) poll() {
 		case t.flags&cmap.TrackPrefix != 0:
 			b.pollPrefix(t)
 		case t.key != "":
-			b.pollKey(t)
+			b.pollKey(t, values)
 		}
 	}
 }
@@ -46,8 +57,11 @@ func (b *statsBackend) poll() {
 // current value as both new and old, when the value differs from the last one sent,
 // whatever the tracker's flags (3.1.7 does not check them). A tracker that asked for
 // additions or deletions of its key gets those too, as the trie's notifier gives them.
-func (b *statsBackend) pollKey(t *tracker) {
+func (b *statsBackend) pollKey(t *tracker, values bool) {
 	st := t.stats
+	if !values && strings.HasPrefix(t.key, schedmissPrefix) {
+		return
+	}
 	v, err := b.src.Get(t.key)
 	if err != nil {
 		if st.present && t.flags&cmap.TrackDelete != 0 && !strings.HasPrefix(t.key, schedmissPrefix) {
@@ -60,6 +74,9 @@ func (b *statsBackend) pollKey(t *tracker) {
 		t.notify(cmap.TrackAdd, t.key, v, v)
 	}
 	st.present, st.last = true, v
+	if !values {
+		return
+	}
 	if cur := v.Bytes(); changed(st.old, cur) {
 		t.notify(cmap.TrackModify, t.key, v, v)
 		st.old = cur
