@@ -107,20 +107,20 @@ var reloadPrefixes = []string{"logging.", "totem.", "nodelist.", "quorum.", "uid
 // The map, the logging, the Totem timers and limits and the node list follow the new file
 // (nodes are added to and removed from the transport); the keys corosync cannot change at
 // run time keep their values, with corosync's log line.
-func (h *cfgHost) Reload() ipc.CS {
+func (h *cfgHost) Reload() (ipc.CS, bool) {
 	d := h.d()
 	m := d.m
 	m.Set("config.totemconfig_reload_in_progress", cmap.Uint8(1))
 	defer m.Set("config.totemconfig_reload_in_progress", cmap.Uint8(0))
 	if d.conf.path == "" {
 		m.Set("config.reload_status", cmap.Int32(int32(ipc.CSOk)))
-		return ipc.CSOk // the embedded default never changes
+		return ipc.CSOk, false // the embedded default never changes
 	}
 	l, err := load(context.Background(), d.conf.path, true)
 	if err != nil {
 		d.sub("CFG").Error("Unable to reload config file: " + err.Error())
 		m.Set("config.reload_status", cmap.Int32(int32(ipc.CSErrInvalid)))
-		return ipc.CSErrInvalid
+		return ipc.CSErrInvalid, false
 	}
 	m.Set("config.reload_in_progress", cmap.Uint8(1))
 	next := l.values()
@@ -165,7 +165,10 @@ func (h *cfgHost) Reload() ipc.CS {
 	}
 	m.Set("config.reload_status", cmap.Int32(int32(cs)))
 	m.Set("config.reload_in_progress", cmap.Uint8(0))
-	return cs
+	return cs, false
 }
+
+// CryptoPhase implements cfgsvc.Host.
+func (h *cfgHost) CryptoPhase(cfgsvc.CryptoPhase) {}
 
 var _ cfgsvc.Host = (*cfgHost)(nil)

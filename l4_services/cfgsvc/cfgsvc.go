@@ -27,6 +27,21 @@ const (
 	execKillNode = 1
 	execShutdown = 2
 	execReload   = 3
+	// execCryptoReconfig carries a phase of a crypto change (MESSAGE_REQ_EXEC_CFG_CRYPTO_RECONFIG).
+	execCryptoReconfig = 4
+)
+
+// CryptoPhase is a step of a crypto change after a reload (corosync's
+// cfg_message_crypto_reconfig_phase_t): every node first loads the new configuration
+// beside the old one and accepts both, then sends with the new one, then forgets the old.
+type CryptoPhase uint32
+
+// The phases, with corosync's values.
+const (
+	// CryptoActivate: send with the new configuration (the old one is still accepted).
+	CryptoActivate CryptoPhase = 1
+	// CryptoCleanup: forget the old configuration.
+	CryptoCleanup CryptoPhase = 2
 )
 
 // DefaultShutdownTimeout is corosync's DEFAULT_SHUTDOWN_TIMEOUT (cfg.shutdown_timeout in
@@ -50,7 +65,11 @@ type Host interface {
 	// NodeAddrs are node's configured addresses, by link; false if unknown.
 	NodeAddrs(node uint32) ([]netip.Addr, bool)
 	// Reload re-reads the configuration file and applies what may change at run time.
-	Reload() ipc.CS
+	// cryptoLoaded reports that a changed crypto configuration was loaded beside the one
+	// in use; the engine then drives it through CryptoPhase.
+	Reload() (status ipc.CS, cryptoLoaded bool)
+	// CryptoPhase applies a phase of the crypto change loaded by Reload.
+	CryptoPhase(phase CryptoPhase)
 	// ReopenLogs reopens the log files.
 	ReopenLogs() error
 	// Shutdown leaves the ring and exits normally (after "was shut down by sysadmin").
@@ -345,5 +364,7 @@ func (s *Service) Deliver(sender evs.NodeID, id uint16, msg []byte) {
 		}
 	case execReload:
 		s.reload(sender, msg)
+	case execCryptoReconfig:
+		s.cryptoPhase(sender, msg)
 	}
 }

@@ -180,7 +180,12 @@ func (s *Service) reload(sender evs.NodeID, msg []byte) {
 		return
 	}
 	s.log.Log(context.Background(), logsys.LevelNotice, fmt.Sprintf("Config reload requested by node %d", sender))
-	cs := s.cfg.Host.Reload()
+	cs, cryptoLoaded := s.cfg.Host.Reload()
+	if cryptoLoaded {
+		// Every node loaded the new crypto where this message was delivered; each sends
+		// its own phase messages so that the change does not hang on one node surviving.
+		s.sendCryptoPhase(CryptoActivate)
+	}
 	if uint32(sender) != s.cfg.NodeID {
 		return
 	}
@@ -191,5 +196,33 @@ func (s *Service) reload(sender evs.NodeID, msg []byte) {
 	s.mu.Unlock()
 	if c != nil {
 		c.Respond(cfg.EncodeStatusResponse(cfg.ResReloadConfig, cs))
+	}
+}
+
+// sendCryptoPhase multicasts a crypto phase as a safe message: when it comes back, every
+// member has delivered what preceded it.
+func (s *Service) sendCryptoPhase(p CryptoPhase) {
+	var body [4]byte
+	binary.LittleEndian.PutUint32(body[:], uint32(p))
+	if err := s.send.Send(execCryptoReconfig, body[:], evs.Safe); err != nil {
+		s.log.Error(fmt.Sprintf("cannot send crypto reconfiguration phase %d: %v", p, err))
+	}
+}
+
+// cryptoPhase applies this node's own phase message (others' are theirs to act on) and
+// sends the next phase: activate once every member has loaded the new configuration,
+// cleanup once every member has had the chance to activate.
+func (s *Service) cryptoPhase(sender evs.NodeID, msg []byte) {
+	if uint32(sender) != s.cfg.NodeID || len(msg) != 4 {
+		return
+	}
+	p := CryptoPhase(binary.LittleEndian.Uint32(msg))
+	if p != CryptoActivate && p != CryptoCleanup {
+		return
+	}
+	s.log.Debug(fmt.Sprintf("Crypto reconfiguration phase %d", p))
+	s.cfg.Host.CryptoPhase(p)
+	if p < CryptoCleanup {
+		s.sendCryptoPhase(CryptoCleanup)
 	}
 }
