@@ -84,27 +84,11 @@ func Start(ctx context.Context, s *Settings, handler Handler, log *slog.Logger) 
 		log = slog.Default()
 	}
 	cfg := s.Config
-	c := &cfg.Crypto
-	explicitOff := c.Cipher == "none" && (c.Hash == "none" || c.Hash == "")
-	switch {
-	case explicitOff:
-	case c.Cipher == "" && c.Hash == "":
-		key, err := LoadKey(s.KeyFile)
-		switch {
-		case err == nil:
-			c.Cipher, c.Key = "aes256", key
-		case errors.Is(err, os.ErrNotExist):
-			log.Warn("packets are NOT encrypted or authenticated: no authkey and no crypto_cipher set; run corosync-keygen, or set crypto_cipher: none to say this is intended", "authkey", s.KeyFile)
-		default:
-			return nil, err
-		}
-	default:
-		key, err := LoadKey(s.KeyFile)
-		if err != nil {
-			return nil, err
-		}
-		c.Key = key
+	crypto, err := s.ResolveCrypto(log)
+	if err != nil {
+		return nil, err
 	}
+	cfg.Crypto = crypto
 	specs, err := OpenLinks(s, log)
 	if err != nil {
 		return nil, err
@@ -118,4 +102,37 @@ func Start(ctx context.Context, s *Settings, handler Handler, log *slog.Logger) 
 		return nil, err
 	}
 	return t, nil
+}
+
+// ResolveCrypto returns the crypto configuration s selects, with the authkey read: crypto
+// explicitly off needs no key; with neither crypto_cipher nor crypto_hash set, aes256 if
+// the key file exists and no protection (with a warning) if it does not; otherwise the key
+// file must exist. A reload resolves the new settings the same way to compare them with
+// those in use.
+func (s *Settings) ResolveCrypto(log *slog.Logger) (CryptoConfig, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	c := s.Config.Crypto
+	explicitOff := c.Cipher == "none" && (c.Hash == "none" || c.Hash == "")
+	switch {
+	case explicitOff:
+	case c.Cipher == "" && c.Hash == "":
+		key, err := LoadKey(s.KeyFile)
+		switch {
+		case err == nil:
+			c.Cipher, c.Key = "aes256", key
+		case errors.Is(err, os.ErrNotExist):
+			log.Warn("packets are NOT encrypted or authenticated: no authkey and no crypto_cipher set; run corosync-keygen, or set crypto_cipher: none to say this is intended", "authkey", s.KeyFile)
+		default:
+			return CryptoConfig{}, err
+		}
+	default:
+		key, err := LoadKey(s.KeyFile)
+		if err != nil {
+			return CryptoConfig{}, err
+		}
+		c.Key = key
+	}
+	return c, nil
 }
