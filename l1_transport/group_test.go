@@ -267,7 +267,7 @@ func TestGroupReplayAndSequenceSpaces(t *testing.T) {
 			again := fuzzTransport(t, 1, crypto, true)
 			again.session = sender.session + 1
 			if again.txSealer != nil {
-				again.txSealer, _ = again.suite.forSession(1, again.session)
+				again.txSealer, _ = again.crypto.Load().suites[1].forSession(1, again.session)
 			}
 			var seq2 uint64
 			deliver(rx, append([]byte(nil), again.build(Broadcast, &seq2, typeData, 0, 0, nil, []byte("reborn"))...), addrOf(1, 0))

@@ -90,8 +90,8 @@ type txHandleCounters struct {
 }
 
 // rxHandleCounters are the receive side's, one set per receive goroutine so that links
-// do not share cache lines. Received data packets that passed authentication are counted
-// by the links already (LinkStats.RxData), so they are not counted again here.
+// do not share cache lines. Received data packets that were decrypted are counted per
+// peer link (peerLink.rxCrypt), beside the link's own counters, so they are not here.
 type rxHandleCounters struct {
 	compressed, compressedIn, compressedOut atomic.Uint64
 	compressTime                            timing
@@ -119,13 +119,14 @@ type HandleStats struct {
 	// protection added to data packets.
 	TxCryptPackets, TxCryptByteOverhead uint64
 	TxCryptTime                         Timing
-	// RxCryptPackets counts data packets that passed authentication.
+	// RxCryptPackets counts data packets that passed authentication with a key (under
+	// either slot during a crypto change; clear packets do not count).
 	RxCryptPackets uint64
 	RxCryptTime    Timing
 }
 
 // handleStats gathers the send side's and every receive goroutine's counters;
-// RxCryptPackets is added from the links' data counts by Stats.
+// RxCryptPackets is added from the peer links' counts by Stats.
 func (t *Transport) handleStats() HandleStats {
 	t.txMu.Lock()
 	tx := &t.txHandle

@@ -59,15 +59,16 @@ func (t *Transport) heartbeat(pad []byte) {
 			binary.BigEndian.PutUint64(body, uint64(now))
 			binary.BigEndian.PutUint32(body[8:], 0)
 			t.sendControl(p, pl, typePing, body, 0, kindPing)
-			if n := probe - headerBytes - t.sealOverhead(); probe > 0 && n > len(body) && n <= len(pad) {
+			if probe > 0 {
 				binary.BigEndian.PutUint32(body[8:], uint32(probe))
-				clear(pad[len(body):n])
-				t.sendControl(p, pl, typePing, pad[:n], probe, kindPMTU)
+				t.sendControl(p, pl, typePing, pad[:len(body)], probe, kindPMTU)
 			}
 		}
 	}
 }
 
+// sealOverhead is the tag the send side adds now. Called with txMu held: a crypto change
+// may switch the sealer.
 func (t *Transport) sealOverhead() int {
 	if t.txSealer == nil {
 		return 0

@@ -73,7 +73,7 @@ func TestNetnsThreeNodesOverXDPFromKeys(t *testing.T) {
 	// Some are fragmented to the veth MTU. The first packets may go before ARP resolves;
 	// the xdp link sends those through its kernel socket, so none is lost.
 	exchangeAll(t, trs, boxes, 100, func(k int) int { return 100 + (k%3)*2000 })
-	if tr := trs[0]; tr.suite == nil || tr.suite.name != "aes256/sha256" {
+	if tr := trs[0]; tr.CryptoName() != "aes256/sha256" {
 		t.Fatal("the key file was not used")
 	}
 }

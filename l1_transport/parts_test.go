@@ -129,7 +129,7 @@ func TestCompressionRefusesBombs(t *testing.T) {
 }
 
 func TestHeaderRoundTrip(t *testing.T) {
-	h := header{typ: typePong, flags: 0x31, link: 7, src: 0xdeadbeef, dst: 3, session: 1 << 60, seq: 42}
+	h := header{typ: typePong, flags: 0x31, link: 7, slot: 2, src: 0xdeadbeef, dst: 3, session: 1 << 60, seq: 42}
 	b := make([]byte, headerBytes)
 	putHeader(b, &h)
 	var g header
@@ -141,6 +141,7 @@ func TestHeaderRoundTrip(t *testing.T) {
 		func(b []byte) { b[1] = 9 },
 		func(b []byte) { b[2] = 0 },
 		func(b []byte) { b[4] = MaxLinks },
+		func(b []byte) { b[5] = maxSlot + 1 },
 	} {
 		c := append([]byte(nil), b...)
 		mut(c)
@@ -151,21 +152,38 @@ func TestHeaderRoundTrip(t *testing.T) {
 	if decodeHeader(b[:headerBytes-1], &g) != errTruncated {
 		t.Error("short header accepted")
 	}
+	b[5] = 0xff
+	if err := decodeHeader(b, &g); err != errBadSlot || dropReasonOf(err) != dropBadSlot {
+		t.Errorf("slot 255: %v, counted as %s", err, dropNames[dropReasonOf(err)])
+	}
 }
 
 func FuzzDecodeHeader(f *testing.F) {
-	b := make([]byte, headerBytes)
-	putHeader(b, &header{typ: typeData, src: 1, dst: 2, seq: 1})
-	f.Add(b)
+	// Clear, slot 1, slot 2 and an out-of-range slot.
+	for _, slot := range []uint8{slotClear, 1, 2} {
+		b := make([]byte, headerBytes)
+		putHeader(b, &header{typ: typeData, slot: slot, src: 1, dst: 2, session: 5, seq: 1})
+		f.Add(b)
+	}
+	bad := make([]byte, headerBytes)
+	putHeader(bad, &header{typ: typePing, src: 1, dst: 2, session: 5, seq: 1})
+	bad[5] = maxSlot + 1
+	f.Add(bad)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var h header
-		if decodeHeader(data, &h) != nil {
+		if err := decodeHeader(data, &h); err != nil {
+			if len(data) >= headerBytes && data[5] <= maxSlot && err == errBadSlot {
+				t.Fatalf("slot %d refused", data[5])
+			}
 			return
+		}
+		if h.slot > maxSlot {
+			t.Fatalf("slot %d accepted", h.slot)
 		}
 		// Whatever decodes re-encodes to the same header bytes (reserved bytes aside).
 		out := make([]byte, headerBytes)
 		putHeader(out, &h)
-		if !bytes.Equal(out[8:], data[8:headerBytes]) || !bytes.Equal(out[:5], data[:5]) {
+		if !bytes.Equal(out[8:], data[8:headerBytes]) || !bytes.Equal(out[:6], data[:6]) {
 			t.Fatal("header does not round-trip")
 		}
 	})
@@ -208,7 +226,7 @@ func FuzzReassembly(f *testing.F) {
 }
 
 // FuzzHandlePacket feeds arbitrary datagrams, from a configured peer's address, to a
-// transport with crypto on and one with it off, both with their link in group mode so that
+// transport with crypto on (and a second configuration loaded) and one with it off, both with their link in group mode so that
 // packets to the group (dst 0) take their own path; nothing may panic or be delivered
 // unless it is well formed. Seeds include real packets of a sender: unicast and group,
 // whole and fragmented.
@@ -223,6 +241,13 @@ func FuzzHandlePacket(f *testing.F) {
 	group := append([]byte(nil), seed...)
 	group[15] = 0 // dst 0
 	f.Add(group, false)
+	// Every key slot against both receivers: clear, loaded or not, and out of range.
+	for slot := byte(0); slot <= maxSlot+1; slot++ {
+		s := append([]byte(nil), seed...)
+		s[5] = slot
+		f.Add(s, false)
+		f.Add(s, true)
+	}
 	for _, crypto := range []bool{false, true} {
 		sender := fuzzTransport(f, 1, crypto, true)
 		var gseq, useq uint64
@@ -238,6 +263,10 @@ func FuzzHandlePacket(f *testing.F) {
 		}
 	}
 	plain, sealed := fuzzTransport(f, 2, false, true), fuzzTransport(f, 2, true, true)
+	// The sealed receiver is in the middle of a crypto change: both slots loaded.
+	if err := sealed.CryptoLoad(CryptoConfig{Cipher: "chacha20poly1305", Key: testKey(2)}); err != nil {
+		f.Fatal(err)
+	}
 	rxPlain, rxSealed := plain.newRxScratch(plain.links[0]), sealed.newRxScratch(sealed.links[0])
 	f.Fuzz(func(t *testing.T, data []byte, crypto bool) {
 		tr, r := plain, rxPlain

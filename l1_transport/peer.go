@@ -14,9 +14,12 @@ type peer struct {
 
 	txSeq uint64 // guarded by Transport.txMu
 
-	mu       sync.Mutex // guards everything below and the links' state
-	session  uint64
-	rxSealer sealer
+	mu      sync.Mutex // guards everything below and the links' state
+	session uint64
+	// rxKeys caches, per key slot, the sealer of the peer's session under that slot's
+	// suite: a peer switching slots (a crypto change) costs one key derivation, not one
+	// per packet.
+	rxKeys   [maxSlot + 1]rxKey
 	window   replayWindow
 	groupWin replayWindow // the peer's group packets (dst 0) have a sequence space of their own
 	reasm    reassembly
@@ -28,6 +31,13 @@ func newPeer(n Node, maxMessageBytes int) *peer {
 	p := &peer{id: n.ID, name: n.Name}
 	p.reasm.max = maxMessageBytes
 	return p
+}
+
+// rxKey is a sealer derived for one sender session under one suite.
+type rxKey struct {
+	suite   *suite
+	session uint64
+	s       sealer
 }
 
 // peerLink is one link to one peer.
@@ -52,6 +62,8 @@ type peerLink struct {
 	tx, rx    [packetKinds]traffic
 	txErrors  [packetKinds]atomic.Uint64
 	rxDropped atomic.Uint64
+	// rxCrypt counts data packets that were opened with a key (HandleStats.RxCryptPackets).
+	rxCrypt atomic.Uint64
 }
 
 // chooseLinks appends the links a data packet to p goes out on, per the link mode. With

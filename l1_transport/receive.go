@@ -179,35 +179,16 @@ func (t *Transport) authenticate(p *peer, pl *peerLink, h *header, hdr, body []b
 		return nil, false
 	}
 	plain := body
-	data := h.typ == typeData
-	if t.suite != nil {
-		s := p.rxSealer
-		if newSession {
-			var err error
-			if s, err = t.suite.forSession(h.src, h.session); err != nil {
-				t.dropOn(pl, dropAuth)
-				return nil, false
-			}
-		}
-		var err error
-		var start time.Time
-		// Like knet, only data packets count towards the receive crypt statistics.
-		timed := data && sampled(rx.opened)
-		if timed {
-			start = time.Now()
-		}
-		plain, err = s.open(rx.plain[:0], hdr, nonceFor(&rx.nonce, h.dst, h.seq), body)
-		if err != nil {
+	if h.slot == slotClear {
+		if !t.crypto.Load().clear {
 			t.dropOn(pl, dropAuth)
 			return nil, false
 		}
-		if timed {
-			rx.hs.cryptTime.add(time.Since(start))
+	} else {
+		var ok bool
+		if plain, ok = t.open(p, pl, h, hdr, body, rx, newSession); !ok {
+			return nil, false
 		}
-		if data {
-			rx.opened++
-		}
-		p.rxSealer = s
 	}
 	if newSession {
 		if p.session != 0 {
@@ -218,6 +199,56 @@ func (t *Transport) authenticate(p *peer, pl *peerLink, h *header, hdr, body []b
 		p.reasm = reassembly{max: p.reasm.max}
 	}
 	w.record(h.seq)
+	return plain, true
+}
+
+// open authenticates and decrypts a packet sealed with key slot h.slot, with the peer's
+// sealer for that slot and session. Called with p.mu held.
+func (t *Transport) open(p *peer, pl *peerLink, h *header, hdr, body []byte, rx *rxScratch, newSession bool) ([]byte, bool) {
+	su := t.crypto.Load().suites[h.slot]
+	if su == nil {
+		// Not loaded here: an old key after cleanup, or a peer ahead of a change we never
+		// got.
+		t.dropOn(pl, dropAuth)
+		return nil, false
+	}
+	k := &p.rxKeys[h.slot]
+	s := k.s
+	if k.suite != su || k.session != h.session {
+		var err error
+		if s, err = su.forSession(h.src, h.session); err != nil {
+			t.dropOn(pl, dropAuth)
+			return nil, false
+		}
+		// The sealer of (suite, sender, session) is right whether or not this packet
+		// authenticates, so it is kept for the session in force; one of a new session
+		// waits for a packet that proves it, so forgeries cannot evict the good one.
+		if !newSession {
+			*k = rxKey{suite: su, session: h.session, s: s}
+		}
+	}
+	data := h.typ == typeData
+	var start time.Time
+	// Like knet, only data packets count towards the receive crypt statistics.
+	timed := data && sampled(rx.opened)
+	if timed {
+		start = time.Now()
+	}
+	plain, err := s.open(rx.plain[:0], hdr, nonceFor(&rx.nonce, h.dst, h.seq), body)
+	if err != nil {
+		t.dropOn(pl, dropAuth)
+		return nil, false
+	}
+	if timed {
+		rx.hs.cryptTime.add(time.Since(start))
+	}
+	if data {
+		rx.opened++
+		pl.rxCrypt.Add(1)
+	}
+	if newSession {
+		*k = rxKey{suite: su, session: h.session, s: s}
+	}
 	return plain, true
 }
 
@@ -271,6 +302,8 @@ func dropReasonOf(err error) dropReason {
 		return dropBadMagic
 	case errBadVersion:
 		return dropBadVersion
+	case errBadSlot:
+		return dropBadSlot
 	}
 	return dropMalformed
 }

@@ -24,13 +24,14 @@ const (
 	dropDecompress
 	dropTooLarge
 	dropNoLink
+	dropBadSlot
 	dropReasons
 )
 
 var dropNames = [dropReasons]string{
 	"truncated", "bad_magic", "bad_version", "malformed", "misdirected", "unknown_node",
 	"wrong_source", "stale_session", "replayed", "auth_failed", "bad_fragment",
-	"decompress_failed", "too_large", "no_link",
+	"decompress_failed", "too_large", "no_link", "bad_slot",
 }
 
 type dropCounters [dropReasons]atomic.Uint64
@@ -120,10 +121,7 @@ func (t *Transport) Stats() Stats {
 				ls.LatencyAvg = pl.rttSum / time.Duration(pl.rttSamples)
 			}
 			s.Links = append(s.Links, ls)
-			if t.suite != nil {
-				// Every data packet received on a link passed authentication.
-				s.Handle.RxCryptPackets += ls.RxData.Packets
-			}
+			s.Handle.RxCryptPackets += pl.rxCrypt.Load()
 		}
 		p.mu.Unlock()
 	}
@@ -165,6 +163,7 @@ func (t *Transport) ClearStats() {
 				pl.txErrors[k].Store(0)
 			}
 			pl.rxDropped.Store(0)
+			pl.rxCrypt.Store(0)
 			pl.rttMin, pl.rttMax, pl.rttSum, pl.rttSamples = 0, 0, 0, 0
 			pl.upCount, pl.downCount = 0, 0
 		}

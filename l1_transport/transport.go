@@ -32,7 +32,6 @@ const Broadcast NodeID = 0
 type Transport struct {
 	cfg     Config
 	log     *slog.Logger
-	suite   *suite
 	session uint64
 	start   time.Time
 	handler Handler
@@ -46,11 +45,18 @@ type Transport struct {
 	table   atomic.Pointer[peerTable]
 	tableMu sync.Mutex
 
-	txMu     sync.Mutex // orders sends; guards tx, comp, txSealer, txHandle and every peer's txSeq
+	// crypto is the crypto config slots (see cryptoState); cryptoMu serializes their
+	// changes and guards pendingTx, the send sealer of the loaded, not yet active, slot.
+	crypto    atomic.Pointer[cryptoState]
+	cryptoMu  sync.Mutex
+	pendingTx sealer
+
+	txMu     sync.Mutex // orders sends; guards tx, comp, txSealer, txSlot, txHandle and every peer's txSeq
 	tx       txScratch
 	comp     *compressor
 	compCfg  CompressionConfig // what comp was built from
-	txSealer sealer
+	txSealer sealer            // seals with the suite of slot txSlot; nil when it is slotClear
+	txSlot   uint8
 	msgID    uint32
 
 	drops dropCounters
@@ -112,7 +118,7 @@ func New(ctx context.Context, cfg Config, handler Handler, log *slog.Logger) (*T
 	}
 	now := time.Now()
 	t := &Transport{
-		cfg: cfg, log: log.With("subsys", "KNET"), suite: s, handler: handler,
+		cfg: cfg, log: log.With("subsys", "KNET"), handler: handler,
 		// Wall-clock nanoseconds: a restarted node's session is larger than its last
 		// one, which is how peers tell a restart from a replay of old packets.
 		session: uint64(now.UnixNano()),
@@ -121,7 +127,9 @@ func New(ctx context.Context, cfg Config, handler Handler, log *slog.Logger) (*T
 		compCfg: cfg.Compress,
 	}
 	comp.st = &t.txHandle
-	if s != nil {
+	st := initialCrypto(s)
+	t.crypto.Store(st)
+	if t.txSlot = st.tx; s != nil {
 		if t.txSealer, err = s.forSession(cfg.LocalNode, t.session); err != nil {
 			return nil, err
 		}
@@ -151,15 +159,8 @@ func New(ctx context.Context, cfg Config, handler Handler, log *slog.Logger) (*T
 	}
 	t.wg.Add(1)
 	go t.heartbeatLoop(ctx)
-	t.log.Info("transport started", "node", cfg.LocalNode, "links", len(cfg.Links), "link_mode", cfg.LinkMode, "crypto", t.cryptoName(), "compression", cfg.Compress.Model)
+	t.log.Info("transport started", "node", cfg.LocalNode, "links", len(cfg.Links), "link_mode", cfg.LinkMode, "crypto", t.CryptoName(), "compression", cfg.Compress.Model)
 	return t, nil
-}
-
-func (t *Transport) cryptoName() string {
-	if t.suite == nil {
-		return "none"
-	}
-	return t.suite.name
 }
 
 func ipOverhead(v6 bool) int {
@@ -288,7 +289,7 @@ func (t *Transport) build(dst NodeID, seq *uint64, typ packetType, flags, linkNu
 		t.flush()
 	}
 	*seq++
-	h := header{typ: typ, flags: flags, link: linkNum, src: t.cfg.LocalNode, dst: dst, session: t.session, seq: *seq}
+	h := header{typ: typ, flags: flags, link: linkNum, slot: t.txSlot, src: t.cfg.LocalNode, dst: dst, session: t.session, seq: *seq}
 	buf := t.tx.take(need)
 	putHeader(buf, &h)
 	plain := buf[headerBytes:headerBytes]
@@ -404,10 +405,21 @@ func (s *txScratch) queue(linkNum int, pl *peerLink, pkt []byte, kind packetKind
 }
 
 // sendControl sends one ping or pong on a specific link, at once. probe is the size of a
-// path-MTU probe, 0 for anything else; kind is how the link's statistics count it.
+// path-MTU probe, 0 for anything else; a probe's body is padded with zeros, up to its
+// capacity, so that the whole packet is probe bytes with the tag of the sealer in use
+// (sized here, under txMu, because a crypto change may switch it). kind is how the link's
+// statistics count the packet.
 func (t *Transport) sendControl(p *peer, pl *peerLink, typ packetType, body []byte, probe int, kind packetKind) {
 	t.txMu.Lock()
 	defer t.txMu.Unlock()
+	if probe > 0 {
+		n := probe - headerBytes - t.sealOverhead()
+		if n <= len(body) || n > cap(body) {
+			return
+		}
+		clear(body[len(body):n])
+		body = body[:n]
+	}
 	pkt := t.build(p.id, &p.txSeq, typ, 0, uint8(pl.number), nil, body)
 	t.tx.queue(pl.number, pl, pkt, kind)
 	if err := t.flush(); err != nil && probe > 0 && errors.Is(err, syscall.EMSGSIZE) {

@@ -12,7 +12,7 @@ import (
 //	2  type       data, ping, pong
 //	3  flags      bit 0: fragment header follows; bits 4–7: compression model of the message
 //	4  link       link number the sender used (0..7)
-//	5  reserved   0
+//	5  slot       key slot: 0 unprotected, 1 or 2 the crypto config slot that sealed it
 //	6  reserved   0 (2 bytes)
 //	8  src        sender node id
 //	12 dst        receiver node id
@@ -21,7 +21,8 @@ import (
 //	32 body       payload, then the 16-byte tag when authentication is on
 //
 // The header is authenticated (AEAD additional data) but not encrypted: a receiver needs
-// src and session to pick the key. The nonce is dst‖seq, unique per key because each key
+// slot, src and session to pick the key. The slot is knet's crypto config index: during a
+// crypto change a node holds two configurations and says which one a packet uses. The nonce is dst‖seq, unique per key because each key
 // belongs to one sender session.
 const (
 	headerBytes = 32
@@ -31,6 +32,10 @@ const (
 	flagFragment      = 1 << 0
 	compressionShift  = 4
 	fragmentHeaderLen = 8 // message id u32, index u16, count u16
+
+	// slotClear marks an unprotected packet; crypto config slots are 1..maxSlot.
+	slotClear = 0
+	maxSlot   = 2
 )
 
 // packetType says what a packet carries.
@@ -47,6 +52,7 @@ type header struct {
 	typ     packetType
 	flags   uint8
 	link    uint8
+	slot    uint8
 	src     NodeID
 	dst     NodeID
 	session uint64
@@ -60,6 +66,7 @@ var (
 	errBadVersion = errors.New("transport: unsupported packet version")
 	errBadType    = errors.New("transport: unknown packet type")
 	errBadLink    = errors.New("transport: link number out of range")
+	errBadSlot    = errors.New("transport: key slot out of range")
 )
 
 func putHeader(b []byte, h *header) {
@@ -68,7 +75,8 @@ func putHeader(b []byte, h *header) {
 	b[2] = byte(h.typ)
 	b[3] = h.flags
 	b[4] = h.link
-	b[5], b[6], b[7] = 0, 0, 0
+	b[5] = h.slot
+	b[6], b[7] = 0, 0
 	binary.BigEndian.PutUint32(b[8:], uint32(h.src))
 	binary.BigEndian.PutUint32(b[12:], uint32(h.dst))
 	binary.BigEndian.PutUint64(b[16:], h.session)
@@ -93,6 +101,10 @@ func decodeHeader(b []byte, h *header) error {
 	h.link = b[4]
 	if h.link >= MaxLinks {
 		return errBadLink
+	}
+	h.slot = b[5]
+	if h.slot > maxSlot {
+		return errBadSlot
 	}
 	h.src = NodeID(binary.BigEndian.Uint32(b[8:]))
 	h.dst = NodeID(binary.BigEndian.Uint32(b[12:]))
