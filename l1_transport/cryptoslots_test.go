@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -456,4 +457,56 @@ func TestSendDoesNotAllocateAfterChange(t *testing.T) {
 			t.Errorf("after the change to %s: %.1f allocations per Send", tr.CryptoName(), n)
 		}
 	}
+}
+
+// TestSlotNumbersNeedNotAgree: after a change, the cluster holds the new configuration in
+// slot 2 while a node started afresh on it holds it in slot 1; like knet, which tries
+// every loaded configuration, each side accepts the other's packets. A node still on the
+// old key is refused by both slots.
+func TestSlotNumbersNeedNotAgree(t *testing.T) {
+	second := CryptoConfig{Cipher: "aes128", Key: testKey(7)}
+	changed := fuzzTransport(t, 2, true, false) // slot 1 = aes1, then slot 2 = second
+	must(t, changed.CryptoLoad(second))
+	must(t, changed.CryptoActivate())
+	changed.CryptoCleanup()
+	fresh := transportOn(t, 1, second)        // started on second: slot 1
+	stale := fuzzTransport(t, 1, true, false) // still on aes1 in slot 1
+
+	pass := func(from, to *Transport, dst NodeID) bool {
+		got := 0
+		to.handler = func(NodeID, []byte) { got++ }
+		from.txMu.Lock()
+		var seq uint64 = 1
+		pkt := bytes.Clone(from.build(dst, &seq, typeData, 0, 0, nil, []byte("hello")))
+		slot := from.txSlot
+		from.txMu.Unlock()
+		to.handlePacket(to.links[0], link.Message{Buf: pkt, Addr: addrOf(int(from.cfg.LocalNode), 0)}, to.newRxScratch(to.links[0]))
+		t.Logf("node %d (send slot %d) -> node %d: delivered %d", from.cfg.LocalNode, slot, dst, got)
+		return got == 1
+	}
+	if !pass(fresh, changed, 2) {
+		t.Fatal("the cluster refused a node started on the new configuration (its slot 1)")
+	}
+	// The reverse direction: packets from the changed node's slot 2 to a fresh node whose
+	// only slot is 1 with the same configuration.
+	back := transportOn(t, 1, second)
+	if !pass(changed, back, 1) {
+		t.Fatal("a node started on the new configuration refused the cluster's slot 2")
+	}
+	before := changed.Stats().Drops["auth_failed"]
+	if pass(stale, changed, 2) || changed.Stats().Drops["auth_failed"] != before+1 {
+		t.Fatal("a packet under the old key was not refused as auth_failed after cleanup")
+	}
+}
+
+// transportOn is a stopped transport of node id (of two) started on crypto cfg, driven
+// through handlePacket.
+func transportOn(t *testing.T, id NodeID, cfg CryptoConfig) *Transport {
+	l, _ := mem.NewNetwork(1).Listen(addrOf(int(id), 0))
+	tr, err := New(context.Background(), Config{LocalNode: id, Links: []LinkSpec{{Number: 0, Link: l}},
+		Nodes: []Node{{ID: 1, Addrs: [MaxLinks]netip.AddrPort{addrOf(1, 0)}}, {ID: 2, Addrs: [MaxLinks]netip.AddrPort{addrOf(2, 0)}}},
+		Token: time.Hour, Crypto: cfg}, func(NodeID, []byte) {}, quietLog())
+	must(t, err)
+	tr.Close()
+	return tr
 }

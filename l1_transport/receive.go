@@ -202,22 +202,32 @@ func (t *Transport) authenticate(p *peer, pl *peerLink, h *header, hdr, body []b
 	return plain, true
 }
 
-// open authenticates and decrypts a packet sealed with key slot h.slot, with the peer's
-// sealer for that slot and session. Called with p.mu held.
+// open authenticates and decrypts a sealed packet with the peer's sealer for the slot it
+// names, then, like knet's crypto_authenticate_and_decrypt, with the other loaded slot: a
+// node that restarted after a change numbers its one configuration 1 while the others
+// may hold the same configuration in slot 2. Called with p.mu held.
 func (t *Transport) open(p *peer, pl *peerLink, h *header, hdr, body []byte, rx *rxScratch, newSession bool) ([]byte, bool) {
-	su := t.crypto.Load().suites[h.slot]
-	if su == nil {
-		// Not loaded here: an old key after cleanup, or a peer ahead of a change we never
-		// got.
-		t.dropOn(pl, dropAuth)
-		return nil, false
+	st := t.crypto.Load()
+	for _, slot := range [2]uint8{h.slot, maxSlot + 1 - h.slot} {
+		if su := st.suites[slot]; su != nil {
+			if plain, ok := t.openWith(p, pl, slot, su, h, hdr, body, rx, newSession); ok {
+				return plain, true
+			}
+		}
 	}
-	k := &p.rxKeys[h.slot]
+	// Not loaded here (an old key after cleanup, a peer ahead of a change we never got),
+	// or forged.
+	t.dropOn(pl, dropAuth)
+	return nil, false
+}
+
+// openWith tries one slot's suite, through the peer's cached sealer for that slot.
+func (t *Transport) openWith(p *peer, pl *peerLink, slot uint8, su *suite, h *header, hdr, body []byte, rx *rxScratch, newSession bool) ([]byte, bool) {
+	k := &p.rxKeys[slot]
 	s := k.s
 	if k.suite != su || k.session != h.session {
 		var err error
 		if s, err = su.forSession(h.src, h.session); err != nil {
-			t.dropOn(pl, dropAuth)
 			return nil, false
 		}
 		// The sealer of (suite, sender, session) is right whether or not this packet
@@ -236,7 +246,6 @@ func (t *Transport) open(p *peer, pl *peerLink, h *header, hdr, body []byte, rx 
 	}
 	plain, err := s.open(rx.plain[:0], hdr, nonceFor(&rx.nonce, h.dst, h.seq), body)
 	if err != nil {
-		t.dropOn(pl, dropAuth)
 		return nil, false
 	}
 	if timed {

@@ -65,18 +65,20 @@ var loadedServices = []rtkeys.Service{{ID: 0, Short: "cmap", MsgIDs: 1}, {ID: 1,
 
 // daemon is one running corosyncd.
 type daemon struct {
-	log   *slog.Logger
-	logs  *logOutput
-	conf  *loaded
-	m     *icmap.Map
-	set   *transport.Settings
-	tr    *transport.Transport
-	x     *executive.Executive
-	srv   *ipc.Server
-	cmap  *cmapsvc.Service
-	cfg   *cfgsvc.Service
-	stats *statsSource
-	res   *resEngines // mon and wd (resources.go)
+	log  *slog.Logger
+	logs *logOutput
+	conf *loaded
+	m    *icmap.Map
+	set  *transport.Settings
+	tr   *transport.Transport
+	// crypto is the crypto in use and a change in progress (ring goroutine only).
+	crypto cryptoState
+	x      *executive.Executive
+	srv    *ipc.Server
+	cmap   *cmapsvc.Service
+	cfg    *cfgsvc.Service
+	stats  *statsSource
+	res    *resEngines // mon and wd (resources.go)
 	// totem is the ring's configuration at start; nodes is the node list in force, which
 	// a reload may change.
 	totem evs.TotemConfig
@@ -212,6 +214,7 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 	if err != nil {
 		return fmt.Errorf("cannot start the transport: %w", err)
 	}
+	d.initCrypto()
 	for _, ifs := range d.set.Interfaces {
 		d.sub("TOTEM").Info(fmt.Sprintf("Configured link number %d: local addr: %s, port=%d", ifs.Number, ifs.Local.Addr(), ifs.Port))
 	}

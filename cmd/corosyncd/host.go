@@ -89,9 +89,8 @@ func (h *cfgHost) Shutdown() { h.d().requestStop(stopShutdown) }
 func (h *cfgHost) Killed() { h.d().requestStop(stopKilled) }
 
 // runtimeFixed are the keys corosync 3.1.7 refuses to change on reload (cfg.c's
-// remove_ro_entries, crypto included since knet crypto reconfiguration is not built).
+// remove_ro_entries, built with knet crypto reconfiguration: crypto may change).
 var runtimeFixed = []string{
-	"totem.secauth", "totem.crypto_hash", "totem.crypto_cipher", "totem.keyfile", "totem.key",
 	"totem.version", "totem.threads", "totem.ip_version", "totem.rrp_mode", "totem.netmtu",
 	"totem.interface.ringnumber", "totem.interface.bindnetaddr", "totem.interface.mcastaddr",
 	"totem.interface.broadcast", "totem.interface.mcastport", "totem.interface.ttl",
@@ -159,16 +158,20 @@ func (h *cfgHost) Reload() (ipc.CS, bool) {
 	if err := d.logs.configure(text(m)); err != nil {
 		d.sub("CFG").Error("Configuration is not valid: " + err.Error())
 	}
-	if err := d.applyTotem(); err != nil {
+	cryptoLoaded := false
+	if set, err := d.applyTotem(); err != nil {
+		d.sub("CFG").Error(err.Error())
+		cs = ipc.CSErrInvalid
+	} else if cryptoLoaded, err = d.reloadCrypto(set, text(m)["totem.transport"]); err != nil {
 		d.sub("CFG").Error(err.Error())
 		cs = ipc.CSErrInvalid
 	}
 	m.Set("config.reload_status", cmap.Int32(int32(cs)))
 	m.Set("config.reload_in_progress", cmap.Uint8(0))
-	return cs, false
+	return cs, cryptoLoaded
 }
 
 // CryptoPhase implements cfgsvc.Host.
-func (h *cfgHost) CryptoPhase(cfgsvc.CryptoPhase) {}
+func (h *cfgHost) CryptoPhase(p cfgsvc.CryptoPhase) { h.d().cryptoPhase(p) }
 
 var _ cfgsvc.Host = (*cfgHost)(nil)

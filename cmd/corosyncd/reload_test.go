@@ -80,10 +80,16 @@ func TestReloadChangesNodesAndTimers(t *testing.T) {
 	c.waitKey(1, cl1, "runtime.config.totem.token_retransmit", "738", 5*time.Second)
 	// knet_mtu and compression set at run time reach the transport (corosync's
 	// totemknet_refresh_config): the path MTU to node 2 is capped at once.
+	var stats *cmap.Client
+	if err := c.lab.Do("n1", func() (err error) {
+		stats, err = cmap.DialMap(ctx, cmap.MapStats)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer stats.Close()
 	linkMTU := func() int {
-		out, _ := c.lab.Output("n1", "timeout", "5", "corosync-cmapctl", "-m", "stats", "-g", "stats.knet.node2.link0.mtu")
-		_, v, _ := strings.Cut(strings.TrimSpace(out), "= ")
-		n, _ := strconv.Atoi(v)
+		n, _ := strconv.Atoi(getString(stats, "stats.knet.node2.link0.mtu"))
 		return n
 	}
 	if m := linkMTU(); m <= 1200 {

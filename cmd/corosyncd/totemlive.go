@@ -70,7 +70,7 @@ func (d *daemon) trackTotem(ctx context.Context) {
 			}
 		}
 		d.sub("TOTEM").Debug("Totem related config key changed. Dumping actual totem config.")
-		if err := d.applyTotem(); err != nil {
+		if _, err := d.applyTotem(); err != nil {
 			d.sub("TOTEM").Error(err.Error())
 		}
 	})
@@ -91,25 +91,26 @@ func (d *daemon) trackForceGather(ctx context.Context) {
 
 // applyTotem hands the values in force (runtime.config.totem.*, the nodelist, the knet link
 // priorities and heartbeat timers) to the ring and the transport: corosync's
-// totempg_put_config and totemconfig_commit_new_params.
-func (d *daemon) applyTotem() error {
+// totempg_put_config and totemconfig_commit_new_params. It returns the transport settings
+// it applied.
+func (d *daemon) applyTotem() (*transport.Settings, error) {
 	next := totemConfig(d.m, d.conf.nodeID)
 	// Buffer sizes and the incarnation belong to the running ring.
 	next.Incarnation = d.totem.Incarnation
 	next.FrameBytesMax, next.PendingFramesMax, next.WindowFramesMax = d.totem.FrameBytesMax, d.totem.PendingFramesMax, d.totem.WindowFramesMax
 	if err := d.x.Reconfigure(next); err != nil {
-		return fmt.Errorf("Configuration is not valid: %w", err)
+		return nil, fmt.Errorf("Configuration is not valid: %w", err)
 	}
 	set, err := transport.FromKeys(text(d.m), transport.NodeID(d.conf.nodeID), transport.LookupHost)
 	if err != nil {
-		return fmt.Errorf("Cannot configure new interface definitions: %w", err)
+		return nil, fmt.Errorf("Cannot configure new interface definitions: %w", err)
 	}
 	added, removed, err := d.tr.SetNodes(set.Config.Nodes)
 	if err != nil {
-		return fmt.Errorf("Cannot configure new interface definitions: %w", err)
+		return nil, fmt.Errorf("Cannot configure new interface definitions: %w", err)
 	}
 	if err := d.tr.Retune(set); err != nil {
-		return fmt.Errorf("Cannot configure new interface definitions: %w", err)
+		return nil, fmt.Errorf("Cannot configure new interface definitions: %w", err)
 	}
 	nodes := slices.Clone(set.Config.Nodes)
 	d.nodes.Store(&nodes)
@@ -122,7 +123,7 @@ func (d *daemon) applyTotem() error {
 	for _, id := range removed {
 		d.sub("TOTEM").Info(fmt.Sprintf("Node %d removed from the node list", id))
 	}
-	return nil
+	return set, nil
 }
 
 // nodeTable is the node list in force.
