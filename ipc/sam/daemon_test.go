@@ -44,6 +44,8 @@ type daemon struct {
 	name string
 	ns   *refcorosync.Netns
 	log  func() string
+	// wdLines are the watchdog lines of the cmapquit scenario (see wdLines).
+	wdLines string
 }
 
 func skipUnlessRoot(t *testing.T) {

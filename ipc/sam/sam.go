@@ -2,11 +2,13 @@ package sam
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -99,6 +101,29 @@ type SAM struct {
 
 	quorum  *quorum.Client // server: quorum tracking (Quorum policy)
 	quorate bool
+
+	malformed atomic.Uint64
+}
+
+// Malformed counts the malformed messages this process received: a bad handshake or
+// reply from its server (a child), or a bad command stream from a child (a server,
+// which then kills that child).
+func (s *SAM) Malformed() uint64 { return s.malformed.Load() }
+
+// awaitReply reads the server's answer as sam_read_reply does: the code it sent, or
+// ipc.CSErrLibrary when the pipe breaks or carries something else.
+func (s *SAM) awaitReply() error {
+	err := readReply(s.fromServer)
+	var cs ipc.CS
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &cs):
+		return cs
+	case errors.Is(err, ErrMalformed):
+		s.malformed.Add(1)
+	}
+	return ipc.CSErrLibrary
 }
 
 // Initialize is sam_initialize: a health check interval (0: none, only the child's end
@@ -177,7 +202,7 @@ func (s *SAM) Start() error {
 		return err
 	}
 	if s.policy&(Quorum|Cmap) != 0 {
-		if err := readReply(s.fromServer); err != nil {
+		if err := s.awaitReply(); err != nil {
 			s.mu.Unlock()
 			return err
 		}
@@ -201,7 +226,7 @@ func (s *SAM) Stop() error {
 		return err
 	}
 	if s.policy&Cmap != 0 {
-		if err := readReply(s.fromServer); err != nil {
+		if err := s.awaitReply(); err != nil {
 			s.mu.Unlock()
 			return err
 		}
@@ -249,7 +274,7 @@ func (s *SAM) WarnSignalSet(sig syscall.Signal) error {
 		if err := s.write(command{op: cmdWarnSignalSet, signal: int32(sig)}); err != nil {
 			return err
 		}
-		if err := readReply(s.fromServer); err != nil {
+		if err := s.awaitReply(); err != nil {
 			return err
 		}
 	}
@@ -272,7 +297,7 @@ func (s *SAM) DataStore(data []byte) error {
 		if err := s.write(command{op: cmdDataStore, data: data}); err != nil {
 			return err
 		}
-		if err := readReply(s.fromServer); err != nil {
+		if err := s.awaitReply(); err != nil {
 			return err
 		}
 	}

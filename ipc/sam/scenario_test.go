@@ -97,6 +97,7 @@ var cmapScenarios = []struct {
 				break
 			}
 		}
+		d.wdLines = wdLines(d.log(), p.pid())
 	}},
 	// A child that ends while started is restarted; the next one marks itself failed:
 	// killed at once, state failed, the server quits.
@@ -134,14 +135,38 @@ func TestGoProgramAgainstOurDaemon(t *testing.T) {
 func TestLibsamAgainstOurDaemon(t *testing.T) {
 	skipUnlessRoot(t)
 	pr := cProgram(t)
+	wd := map[string]string{}
 	for _, which := range []string{"ours", "reference"} {
 		t.Run(which, func(t *testing.T) {
 			d := startDaemon(t, which)
 			for _, sc := range cmapScenarios {
 				t.Run(sc.name, func(t *testing.T) { sc.check(t, d, pr.run(t, d, sc.name)) })
 			}
+			wd[which] = d.wdLines
 		})
 	}
+	if wd["ours"] == "" || wd["ours"] != wd["reference"] {
+		t.Errorf("the watchdog service's lines about the process of cmapquit differ:\ncorosync 3.1.7:\n%s\nours:\n%s", wd["reference"], wd["ours"])
+	}
+}
+
+// wdLines are the WD subsystem's lines about resources.process.<pid>, with the pid
+// replaced by PID and without the lines whose presence depends on timing: how late
+// last_updated was when a check came before the state became failed, and the
+// running-to-running transition when the state change came first.
+func wdLines(log string, pid int) string {
+	var out []string
+	p := fmt.Sprint(pid)
+	for _, l := range strings.Split(log, "\n") {
+		if !strings.Contains(l, "[WD") {
+			continue
+		}
+		if !strings.Contains(l, p) || strings.Contains(l, "too late") || strings.Contains(l, `"running" --> "running"`) {
+			continue
+		}
+		out = append(out, strings.TrimSpace(strings.ReplaceAll(l, p, "PID")))
+	}
+	return strings.Join(out, "\n")
 }
 
 // TestQuorumLoss: with the quit policy the process exits when quorum is lost; with the

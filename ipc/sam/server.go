@@ -61,6 +61,9 @@ func (s *SAM) registerChild() (uint32, error) {
 	fromServer := os.NewFile(uintptr(in), "sam-replies")
 	h, err := readHandshake(fromServer, MaxDataSize)
 	if err != nil {
+		if errors.Is(err, ErrMalformed) {
+			s.malformed.Add(1)
+		}
 		toServer.Close()
 		fromServer.Close()
 		return 0, ipc.CSErrLibrary
@@ -476,6 +479,9 @@ func (w *watch) loop() (action, error) {
 		if r.err != nil {
 			if !errors.Is(r.err, io.EOF) {
 				// A broken stream: the child cannot be talked to any more.
+				if errors.Is(r.err, ErrMalformed) {
+					s.malformed.Add(1)
+				}
 				s.opts.log.Warn("SAM child sent a malformed command", "err", r.err)
 				w.child.Process.Signal(syscall.SIGKILL)
 			}

@@ -120,12 +120,12 @@ func encodeReply(cs ipc.CS) []byte {
 	return b
 }
 
-// readReply is sam_read_reply: the code the server answered (nil for OK), or
-// ipc.CSErrLibrary when the stream ends or carries anything else.
+// readReply is sam_read_reply's decoding: nil for OK, the ipc.CS the server answered,
+// an error wrapping ErrMalformed for anything else, or the read's error.
 func readReply(r io.Reader) error {
 	var b [1]byte
 	if _, err := io.ReadFull(r, b[:]); err != nil {
-		return ipc.CSErrLibrary
+		return err
 	}
 	switch b[0] {
 	case replyOK:
@@ -133,16 +133,15 @@ func readReply(r io.Reader) error {
 	case replyError:
 		var e [4]byte
 		if _, err := io.ReadFull(r, e[:]); err != nil {
-			return ipc.CSErrLibrary
+			return truncated("error reply", err)
 		}
 		cs := ipc.CS(int32(binary.LittleEndian.Uint32(e[:])))
 		if cs == ipc.CSOk {
-			// An error reply that says OK is not something a server sends.
-			return ipc.CSErrLibrary
+			return fmt.Errorf("%w: error reply with CS_OK", ErrMalformed)
 		}
 		return cs
 	default:
-		return ipc.CSErrLibrary
+		return fmt.Errorf("%w: reply byte %d", ErrMalformed, b[0])
 	}
 }
 
