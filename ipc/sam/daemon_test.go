@@ -61,7 +61,23 @@ func startDaemon(t *testing.T, which string) *daemon {
 	skipUnlessRoot(t)
 	switch which {
 	case "reference":
+		// corosync 3.1.7 leaves its blackbox in /dev/shm, which the namespace does not
+		// make private: remove it once the daemon has stopped (cleanups run last first).
+		var pids []string
+		t.Cleanup(func() {
+			for _, pid := range pids {
+				for _, f := range []string{"data", "header"} {
+					os.Remove("/dev/shm/qb-corosync-" + pid + "-blackbox-" + f)
+				}
+			}
+		})
 		inst := refcorosync.Start(t, refcorosync.Options{})
+		out, _ := exec.Command("ip", "netns", "pids", inst.Name).Output()
+		for _, pid := range strings.Fields(string(out)) {
+			if comm, _ := os.ReadFile("/proc/" + pid + "/comm"); strings.TrimSpace(string(comm)) == "corosync" {
+				pids = append(pids, pid)
+			}
+		}
 		return &daemon{name: "corosync 3.1.7", ns: inst.Netns, log: inst.Log}
 	case "ours":
 		return startOurs(t)
