@@ -207,3 +207,37 @@ func TestQuorumLoss(t *testing.T) {
 		})
 	}
 }
+
+// keysShape is a corosync-cmapctl listing of resources.process.<pid>. with the pid
+// replaced and last_updated reduced to its type and whether it is 0.
+func keysShape(listing string, pid int) string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(listing), "\n") {
+		l = strings.ReplaceAll(l, fmt.Sprintf(".%d.", pid), ".PID.")
+		if k, v, ok := strings.Cut(l, " = "); ok && strings.HasSuffix(k, ".last_updated (u64)") {
+			l = fmt.Sprintf("%s zero=%v", k, v == "0")
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestKeysLikeLibsam: the Go library leaves the same resources.process keys as Debian's
+// libsam (names, types, values but the time stamp) after a process was marked failed and
+// after a quit-policy process failed its health checks.
+func TestKeysLikeLibsam(t *testing.T) {
+	skipUnlessRoot(t)
+	programs := []program{goProgram(t), cProgram(t)}
+	d := startDaemon(t, "ours")
+	for _, scenario := range []string{"markfailed", "cmapquit"} {
+		shapes := map[string]string{}
+		for _, pr := range programs {
+			p := pr.run(t, d, scenario)
+			p.wait(scenarioLimit)
+			shapes[pr.name] = keysShape(fmtKeys(t, d, p.pid()), p.pid())
+		}
+		if shapes["go"] != shapes["libsam"] || !strings.Contains(shapes["go"], "state (str) = failed") {
+			t.Errorf("%s: keys differ:\nlibsam:\n%s\ngo:\n%s", scenario, shapes["libsam"], shapes["go"])
+		}
+	}
+}
