@@ -205,6 +205,28 @@ func TestQuorumLoss(t *testing.T) {
 				t.Errorf("instance 2 never started:\n%s", p.out)
 			}
 		})
+		// With Cmap as well, the process is "waiting for quorum" meanwhile, and its keys
+		// go when the last instance ends stopped.
+		t.Run(pr.name+"/cmap", func(t *testing.T) {
+			d.setQuorate(t, true)
+			p := pr.run(t, d, "quorumcmap")
+			p.waitLine("iid 1: started", scenarioLimit)
+			wantState(t, d, p.pid(), "running")
+			d.setQuorate(t, false)
+			p.waitLine("iid 2: starting", scenarioLimit)
+			for deadline := time.Now().Add(scenarioLimit); ; time.Sleep(50 * time.Millisecond) {
+				if v, _ := d.cmapGet(t, fmt.Sprintf("resources.process.%d.state", p.pid())); v == "waiting for quorum" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("state never became \"waiting for quorum\":\n%s", fmtKeys(t, d, p.pid()))
+				}
+			}
+			d.setQuorate(t, true)
+			p.waitLine("iid 2: stopped", scenarioLimit)
+			exitsWith(t, p, 0)
+			noKeys(t, d, p.pid())
+		})
 	}
 }
 

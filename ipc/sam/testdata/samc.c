@@ -213,9 +213,9 @@ static int quorumquit(void)
 	return fail("not killed", 0);
 }
 
-static int quorumrestart(void)
+static int quorumrestart(sam_recovery_policy_t pol)
 {
-	unsigned int iid = reg(1000, SAM_RECOVERY_POLICY_QUORUM_RESTART);
+	unsigned int iid = reg(1000, pol);
 	int i;
 
 	if (iid == 1) {
@@ -232,6 +232,13 @@ static int quorumrestart(void)
 		if (sam_start() != CS_OK) return fail("start", 0);
 		say("iid 2: started");
 		if (sam_stop() != CS_OK) return fail("stop", 0);
+		say("iid 2: stopped");
+		/*
+		 * With QUORUM|CMAP libsam's server answers sam_start twice, so sam_stop took
+		 * the second answer and the server is still writing the stop's: leaving now
+		 * would kill it with SIGPIPE.
+		 */
+		msleep(500);
 		return 0;
 	}
 	return fail("instance", iid);
@@ -247,7 +254,10 @@ int main(int argc, char **argv)
 	if (strcmp(s, "cmapquit") == 0) return cmapquit();
 	if (strcmp(s, "markfailed") == 0) return markfailed();
 	if (strcmp(s, "quorumquit") == 0) return quorumquit();
-	if (strcmp(s, "quorumrestart") == 0) return quorumrestart();
+	if (strcmp(s, "quorumrestart") == 0) return quorumrestart(SAM_RECOVERY_POLICY_QUORUM_RESTART);
+	if (strcmp(s, "quorumcmap") == 0) {
+		return quorumrestart(SAM_RECOVERY_POLICY_QUORUM_RESTART | SAM_RECOVERY_POLICY_CMAP);
+	}
 	fprintf(stderr, "unknown scenario %s\n", s);
 	return 2;
 }

@@ -17,12 +17,13 @@ import (
 )
 
 func main() {
-	scenario := flag.String("scenario", "", "crash, hang, hccb, cmapquit, markfailed, quorumquit, quorumrestart")
+	scenario := flag.String("scenario", "", "crash, hang, hccb, cmapquit, markfailed, quorumquit, quorumrestart, quorumcmap")
 	flag.Parse()
 	ctx := context.Background()
 	run := map[string]func(context.Context) int{
 		"crash": crash, "hang": hang, "hccb": hccb, "cmapquit": cmapquit, "markfailed": markFailed,
 		"quorumquit": quorumQuit, "quorumrestart": quorumRestart,
+		"quorumcmap": func(ctx context.Context) int { return quorumRestartPolicy(ctx, sam.QuorumRestart|sam.Cmap) },
 	}[*scenario]
 	if run == nil {
 		fmt.Fprintf(os.Stderr, "unknown scenario %q\n", *scenario)
@@ -280,7 +281,11 @@ func quorumQuit(ctx context.Context) int {
 // quorumRestart: instance 1 is killed when quorum goes; instance 2's Start waits until
 // quorum is back.
 func quorumRestart(ctx context.Context) int {
-	s, iid := register(ctx, time.Second, sam.QuorumRestart)
+	return quorumRestartPolicy(ctx, sam.QuorumRestart)
+}
+
+func quorumRestartPolicy(ctx context.Context, p sam.Policy) int {
+	s, iid := register(ctx, time.Second, p)
 	switch iid {
 	case 1:
 		if err := s.Start(); err != nil {
@@ -301,6 +306,7 @@ func quorumRestart(ctx context.Context) int {
 		if err := s.Stop(); err != nil {
 			return fail("stop: %v", err)
 		}
+		say("iid 2: stopped")
 		return 0
 	}
 	return fail("instance %d", iid)
