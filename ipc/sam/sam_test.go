@@ -66,6 +66,18 @@ func helper(name string) int {
 		time.Sleep(time.Minute)
 	case "stopped":
 		return 5
+	case "hccb":
+		calls := 0
+		s.HCCallbackRegister(func() error {
+			calls++
+			s.DataStore([]byte(fmt.Sprint(calls)))
+			if calls == 3 {
+				return errors.New("unhealthy")
+			}
+			return nil
+		})
+		s.Start()
+		time.Sleep(time.Minute)
 	}
 	return 2
 }
@@ -118,6 +130,15 @@ func TestRestartKeepsData(t *testing.T) {
 func TestHealthCheckTimeout(t *testing.T) {
 	code, out, _ := serveHelper(t, "hang")
 	if want := "iid 1 data \"server\"\niid 2 data \"hung\"\n"; out != want || code != 7 {
+		t.Errorf("status %d, output:\n%s\nwant status 7 and:\n%s", code, out, want)
+	}
+}
+
+// TestHealthCheckCallback: event-driven checks keep the child alive until the callback
+// fails (its third call), then the server's timer kills it.
+func TestHealthCheckCallback(t *testing.T) {
+	code, out, _ := serveHelper(t, "hccb")
+	if want := "iid 1 data \"server\"\niid 2 data \"3\"\n"; out != want || code != 7 {
 		t.Errorf("status %d, output:\n%s\nwant status 7 and:\n%s", code, out, want)
 	}
 }
