@@ -177,6 +177,7 @@ func TestQuorumLoss(t *testing.T) {
 	skipUnlessRoot(t)
 	programs := []program{goProgram(t), cProgram(t)}
 	d := startDaemon(t, quorumDaemon())
+	d.setQuorate(t, true) // fails at once on a daemon without quorum
 	for _, pr := range programs {
 		t.Run(pr.name+"/quit", func(t *testing.T) {
 			d.setQuorate(t, true)
