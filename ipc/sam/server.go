@@ -588,8 +588,12 @@ func (w *watch) waitForQuorum() (gone bool, err error) {
 		if w.qerr {
 			return fail(ipc.CSErrLibrary)
 		}
+		cmds := w.cmds
+		if w.pending != nil {
+			cmds = nil // hold one command at a time, as the pipe would
+		}
 		select {
-		case r := <-w.cmds:
+		case r := <-cmds:
 			w.pending = &r
 			if r.err != nil {
 				return true, nil
