@@ -315,6 +315,11 @@ func (i *Instance) Stop() error {
 		case <-time.After(10 * time.Second):
 			i.cmd.Process.Kill()
 			<-i.waitErr
+			// Killed, corosync cannot remove libqb's flight recorder from the shared
+			// /dev/shm as it does on SIGTERM.
+			for _, part := range []string{"header", "data"} {
+				os.Remove(fmt.Sprintf("/dev/shm/qb-corosync-%d-blackbox-%s", i.cmd.Process.Pid, part))
+			}
 			errs = append(errs, fmt.Errorf("corosync ignored SIGTERM for 10 s:\n%s", i.Log()))
 		}
 		i.cmd = nil
