@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"strings"
@@ -55,9 +56,10 @@ type deps struct {
 	dialQuorum     func(ctx context.Context) (quorumAPI, error)
 	dialCfg        func(ctx context.Context) (cfgAPI, error)
 	dialVotequorum func(ctx context.Context) (votequorumAPI, error)
-	// lookupAddr is getnameinfo without NI_NUMERICHOST: the address's host name, or ok
-	// false to print it numerically.
-	lookupAddr func(ctx context.Context, a netip.Addr) (name string, ok bool)
+	// lookupAddr is getnameinfo without NI_NUMERICHOST: the address's host name, the
+	// address itself when no name is known, ok false when the lookup failed otherwise
+	// (a name server that does not answer).
+	lookupAddr func(ctx context.Context, a netip.Addr) (host string, ok bool)
 	// now is the clock of the Date: line.
 	now func() time.Time
 }
@@ -98,15 +100,20 @@ func daemonDeps() deps {
 	}
 }
 
-// resolveAddr is the reverse lookup of getnameinfo: /etc/hosts, then DNS; the first
-// name, without the root's trailing dot.
+// resolveAddr is the reverse lookup of glibc's getnameinfo: /etc/hosts, then DNS; the
+// first name, without the root's trailing dot. An address without a name is returned
+// as it is; any other failure (TRY_AGAIN, as when no name server answers) is one,
+// which getnameinfo reports as EAI_AGAIN.
 func resolveAddr(ctx context.Context, a netip.Addr) (string, bool) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	names, err := net.DefaultResolver.LookupAddr(ctx, a.String())
-	if err != nil || len(names) == 0 {
-		return "", false
+	var de *net.DNSError
+	switch {
+	case err == nil && len(names) > 0 && strings.TrimSuffix(names[0], ".") != "":
+		return strings.TrimSuffix(names[0], "."), true
+	case err == nil, errors.As(err, &de) && de.IsNotFound:
+		return a.String(), true
 	}
-	name := strings.TrimSuffix(names[0], ".")
-	return name, name != ""
+	return "", false
 }

@@ -90,14 +90,13 @@ func (t *tool) nodeName(id uint32) string {
 		if i > 0 {
 			buf += ", "
 		}
-		host := addrs[i].String()
+		host, ok := addrs[i].String(), true
 		if !t.o.numeric {
-			if name, ok := t.d.lookupAddr(t.ctx, addrs[i]); ok {
-				host = name
-			}
+			host, ok = t.d.lookupAddr(t.ctx, addrs[i])
 		}
-		// getnameinfo refuses a name its room cannot hold, and nothing is added.
-		if len(host)+1 <= nameBufSize-len(buf) {
+		// Nothing is added when getnameinfo fails, or when its room cannot hold the
+		// name.
+		if ok && len(host)+1 <= nameBufSize-len(buf) {
 			buf += host
 		}
 	}
