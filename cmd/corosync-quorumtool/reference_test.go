@@ -396,4 +396,3 @@ func TestTwoNode(t *testing.T) {
 		t.Errorf("two_node survivor: %+v", r)
 	}
 }
-
