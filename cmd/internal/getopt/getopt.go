@@ -1,5 +1,5 @@
-// Package getopt parses command lines as glibc's getopt(3) does, for the corosync tools
-// whose output, messages included, must match the C tools byte for byte.
+// Package getopt parses command lines as glibc's getopt(3) and getopt_long(3) do, for the
+// corosync tools whose output, messages included, must match the C tools byte for byte.
 package getopt
 
 import "strings"

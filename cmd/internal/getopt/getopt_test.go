@@ -106,3 +106,49 @@ func FuzzStrToNum(f *testing.F) {
 		}
 	})
 }
+
+var testLong = []LongOpt{{Name: "status", HasArg: false, Val: 's'}, {Name: "kill", HasArg: true, Val: 'k'}, {Name: "force", HasArg: false, Val: 0}, {Name: "reload", HasArg: false, Val: 'R'}, {Name: "reopen", HasArg: false, Val: 'L'}}
+
+func TestParseLong(t *testing.T) {
+	cases := []struct {
+		args []string
+		want []LongResult
+		err  string
+	}{
+		{[]string{"--stat", "-k5", "--force"}, []LongResult{{Val: 's', Long: "status"}, {Val: 'k', Arg: "5"}, {Long: "force"}}, ""},
+		{[]string{"--kill", "7", "--kill=8"}, []LongResult{{Val: 'k', Long: "kill", Arg: "7"}, {Val: 'k', Long: "kill", Arg: "8"}}, ""},
+		{[]string{"-s", "--re"}, []LongResult{{Val: 's'}}, "p: option '--re' is ambiguous; possibilities: '--reload' '--reopen'\n"},
+		{[]string{"--force=1"}, nil, "p: option '--force' doesn't allow an argument\n"},
+		{[]string{"--kill"}, nil, "p: option '--kill' requires an argument\n"},
+		{[]string{"--nope"}, nil, "p: unrecognized option '--nope'\n"},
+		{[]string{"-x"}, nil, "p: invalid option -- 'x'\n"},
+	}
+	for _, c := range cases {
+		got, err := ParseLong("p", c.args, "sk:RL", testLong, false)
+		msg := ""
+		if err != nil {
+			msg = err.Msg
+		}
+		if !reflect.DeepEqual(got, c.want) || msg != c.err {
+			t.Errorf("ParseLong(%q) = %+v, %q; want %+v, %q", c.args, got, msg, c.want, c.err)
+		}
+	}
+}
+
+// FuzzParseLong checks that any command line parses without a crash and yields only
+// options of the tables, with a message ending in a newline when it stops.
+func FuzzParseLong(f *testing.F) {
+	f.Add("--stat\x00-k\x005\x00--re", false)
+	f.Add("--=x\x00--force=1", true)
+	f.Fuzz(func(t *testing.T, joined string, posix bool) {
+		opts, err := ParseLong("p", strings.Split(joined, "\x00"), "sk:RL", testLong, posix)
+		for _, o := range opts {
+			if o.Val == 0 && o.Long != "force" || o.Val != 0 && strings.IndexByte("skRL", o.Val) < 0 {
+				t.Fatalf("option %+v", o)
+			}
+		}
+		if err != nil && !strings.HasSuffix(err.Msg, "\n") {
+			t.Fatalf("message %q", err.Msg)
+		}
+	})
+}
