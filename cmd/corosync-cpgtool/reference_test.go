@@ -115,7 +115,21 @@ func asExit(err error, ee **exec.ExitError) bool {
 // members on both nodes, shown with their nodes' addresses.
 func TestCluster(t *testing.T) {
 	tl := toolcmp.Build(t, "corosync-cpgtool")
-	c := refcluster.New(t, 2)
+	clusterScenario(t, tl, refcluster.New(t, 2))
+}
+
+// clusterNodes runs the daemons of a test cluster: refcluster.Cluster for the
+// reference, or anything that runs our corosyncd the same way.
+type clusterNodes interface {
+	// Start runs node i on conf and waits until it is ready to provide service.
+	Start(i int, conf string)
+	// Node is node i's namespace.
+	Node(i int) *refcluster.Node
+}
+
+// clusterScenario is TestCluster's sequence on two nodes of c, whose addresses are
+// refcluster.Addr(1..2).
+func clusterScenario(t *testing.T, tl *toolcmp.Tool, c clusterNodes) {
 	conf := "totem {\n\tversion: 2\n\tcluster_name: cpgtool\n\ttransport: knet\n\tcrypto_cipher: none\n\tcrypto_hash: none\n\ttoken: 1000\n}\n" +
 		"nodelist {\n\tnode {\n\t\tring0_addr: " + refcluster.Addr(1) + "\n\t\tnodeid: 5\n\t}\n\tnode {\n\t\tring0_addr: " + refcluster.Addr(2) +
 		"\n\t\tnodeid: 2\n\t}\n}\nlogging {\n\tto_stderr: yes\n\tto_syslog: no\n\ttimestamp: off\n}\n"

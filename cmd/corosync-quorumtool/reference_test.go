@@ -277,7 +277,23 @@ func (m *monitor) finish(t *testing.T) toolcmp.Result {
 // the daemon's end, and on a node left inquorate.
 func TestCluster(t *testing.T) {
 	tl := buildTool(t)
-	c := refcluster.New(t, 3)
+	clusterScenario(t, tl, refcluster.New(t, 3))
+}
+
+// clusterNodes runs the daemons of a test cluster: refcluster.Cluster for the
+// reference, or anything that runs our corosyncd the same way.
+type clusterNodes interface {
+	// Start runs node i on conf and waits until it is ready to provide service.
+	Start(i int, conf string)
+	// Stop ends node i's daemon.
+	Stop(i int)
+	// Node is node i's namespace.
+	Node(i int) *refcluster.Node
+}
+
+// clusterScenario is TestCluster's sequence on three nodes of c, whose addresses are
+// refcluster.Addr(1..3).
+func clusterScenario(t *testing.T, tl *toolcmp.Tool, c clusterNodes) {
 	conf := clusterConf([]clusterNode{{1, 30, "alpha", 3}, {2, 10, "mike", 2}, {3, 20, "", 1}}, "")
 	c.Start(1, conf)
 	c.Start(2, conf)
@@ -377,7 +393,11 @@ func TestCluster(t *testing.T) {
 // waiting for the other, then both.
 func TestTwoNode(t *testing.T) {
 	tl := buildTool(t)
-	c := refcluster.New(t, 2)
+	twoNodeScenario(t, tl, refcluster.New(t, 2))
+}
+
+// twoNodeScenario is TestTwoNode's sequence on two nodes of c.
+func twoNodeScenario(t *testing.T, tl *toolcmp.Tool, c clusterNodes) {
 	conf := clusterConf([]clusterNode{{1, 1, "one", 0}, {2, 2, "two", 0}}, "\ttwo_node: 1\n")
 	c.Start(1, conf)
 	n1 := c.Node(1)
