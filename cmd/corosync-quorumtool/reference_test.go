@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
@@ -414,5 +415,21 @@ func twoNodeScenario(t *testing.T, tl *toolcmp.Tool, c clusterNodes) {
 	waitStatus(t, tl, n1, "Nodes:            1\n")
 	if r := tl.Same(t, n1, false, "-s"); r.Code != 0 {
 		t.Errorf("two_node survivor: %+v", r)
+	}
+}
+
+// TestUnnamedNode compares both tools on a one-node reference whose node has no name:
+// its address is looked up in /etc/hosts (getnameinfo's reverse lookup).
+func TestUnnamedNode(t *testing.T) {
+	tl := buildTool(t)
+	ref := refcorosync.Start(t, refcorosync.Options{Conf: strings.Replace(noQuorumConf, "\t\tname: node1\n", "", 1) +
+		"quorum {\n\tprovider: corosync_votequorum\n}\n"})
+	Compare(t, ref, tl)
+	want := "         1          1 127.0.0.1 (local)\n"
+	if host, ok := resolveAddr(context.Background(), netip.MustParseAddr("127.0.0.1")); ok {
+		want = "         1          1 " + host + " (local)\n"
+	}
+	if r := tl.Same(t, ref, false, "-l"); !strings.HasSuffix(r.Stdout, want) {
+		t.Errorf("unnamed node:\n%s\nwant suffix %q", r.Stdout, want)
 	}
 }
