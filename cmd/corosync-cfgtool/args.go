@@ -1,6 +1,10 @@
 package main
 
-import "math"
+import (
+	"math"
+
+	"github.com/corosync-go/corosync/cmd/internal/getopt"
+)
 
 // action is what the command line asks for; the last action option wins.
 type action int
@@ -30,10 +34,17 @@ type options struct {
 // accepted and ignored there too).
 const shortOpts = "i:snbrRLk:a:hH"
 
-var longOpts = []longOpt{
-	{"if", true, 'i'}, {"status", false, 's'}, {"nodes", false, 'n'}, {"brief", false, 'b'},
-	{"reload", false, 'R'}, {"reopen", false, 'L'}, {"kill", true, 'k'}, {"address", true, 'a'},
-	{"shutdown", false, 'H'}, {"force", false, 0},
+var longOpts = []getopt.LongOpt{
+	{Name: "if", HasArg: true, Val: 'i'},
+	{Name: "status", Val: 's'},
+	{Name: "nodes", Val: 'n'},
+	{Name: "brief", Val: 'b'},
+	{Name: "reload", Val: 'R'},
+	{Name: "reopen", Val: 'L'},
+	{Name: "kill", HasArg: true, Val: 'k'},
+	{Name: "address", HasArg: true, Val: 'a'},
+	{Name: "shutdown", Val: 'H'},
+	{Name: "force"},
 }
 
 // badNodeID is what corosync-cfgtool says about a -k or -a argument it refuses.
@@ -50,7 +61,7 @@ func (e *usageError) Error() string { return e.Msg }
 // stops it before a later bad node id. posixlyCorrect is whether POSIXLY_CORRECT is set.
 func parseArgs(argv0 string, args []string, posixlyCorrect bool) (options, *usageError) {
 	var o options
-	opts, gerr := getoptLong(argv0, args, shortOpts, longOpts, posixlyCorrect)
+	opts, gerr := getopt.ParseLong(argv0, args, shortOpts, longOpts, posixlyCorrect)
 	for _, p := range opts {
 		switch p.Val {
 		case 0:

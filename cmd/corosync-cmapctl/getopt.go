@@ -1,6 +1,6 @@
 package main
 
-import "strings"
+import getoptpkg "github.com/corosync-go/corosync/cmd/internal/getopt"
 
 // opt is one option getopt returned: its letter and, for letters followed by ':' in the
 // option string, its argument.
@@ -27,43 +27,10 @@ type getoptResult struct {
 // are no long options: "--name" is the options '-', 'n', ... and '-' is invalid.
 // Messages are prefixed with argv0, as glibc prints argv[0].
 func getopt(argv0 string, args []string, optstring string, posixlyCorrect bool) getoptResult {
-	var r getoptResult
-	for i := 0; i < len(args); i++ {
-		word := args[i]
-		if word == "--" {
-			r.operands = append(r.operands, args[i+1:]...)
-			return r
-		}
-		if len(word) < 2 || word[0] != '-' {
-			if posixlyCorrect {
-				r.operands = append(r.operands, args[i:]...)
-				return r
-			}
-			r.operands = append(r.operands, word)
-			continue
-		}
-		for j := 1; j < len(word); j++ {
-			c := word[j]
-			k := strings.IndexByte(optstring, c)
-			if k < 0 || c == ':' || c == ';' {
-				r.err = argv0 + ": invalid option -- '" + string([]byte{c}) + "'\n"
-				return r
-			}
-			if k+1 >= len(optstring) || optstring[k+1] != ':' {
-				r.opts = append(r.opts, opt{name: c})
-				continue
-			}
-			if j+1 < len(word) {
-				r.opts = append(r.opts, opt{name: c, arg: word[j+1:]})
-			} else if i+1 < len(args) {
-				i++
-				r.opts = append(r.opts, opt{name: c, arg: args[i]})
-			} else {
-				r.err = argv0 + ": option requires an argument -- '" + string([]byte{c}) + "'\n"
-				return r
-			}
-			break
-		}
+	g := getoptpkg.Parse(argv0, args, optstring, posixlyCorrect)
+	r := getoptResult{operands: g.Operands, err: g.Err}
+	for _, o := range g.Opts {
+		r.opts = append(r.opts, opt{name: o.Name, arg: o.Arg})
 	}
 	return r
 }

@@ -1,41 +1,39 @@
-package main
+package getopt
 
-import (
-	"strings"
-)
+import "strings"
 
-// longOpt is one entry of getopt_long's table. Val is the short option it stands for, or
+// LongOpt is one entry of getopt_long's table. Val is the short option it stands for, or
 // 0 for an option with no short form (getopt_long then returns 0, as for --force).
-type longOpt struct {
+type LongOpt struct {
 	Name   string
 	HasArg bool
 	Val    byte
 }
 
-// parsedOpt is one option getopt_long returned: Val is the short option (0 for a long
+// LongResult is one option getopt_long returned: Val is the short option (0 for a long
 // option without one, then Long names it) and Arg its argument.
-type parsedOpt struct {
+type LongResult struct {
 	Val  byte
 	Long string
 	Arg  string
 }
 
-// getoptError is a command line glibc's getopt_long refuses; Msg is the complaint it
+// Error is a command line glibc's getopt_long refuses; Msg is the complaint it
 // prints on stderr, newline included.
-type getoptError struct{ Msg string }
+type Error struct{ Msg string }
 
-func (e *getoptError) Error() string { return strings.TrimSuffix(e.Msg, "\n") }
+func (e *Error) Error() string { return strings.TrimSuffix(e.Msg, "\n") }
 
-// getoptLong reads args (argv without argv[0]) as glibc's getopt_long does with the
+// ParseLong reads args (argv without argv[0]) as glibc's getopt_long does with the
 // short option string short and the table long, without optional arguments: options are
 // returned in order, words that are not options are skipped (or, with requireOrder, as
 // under POSIXLY_CORRECT, end the options), "--" ends the options, short options may be
 // bundled, an argument may follow in the same word or the next, long options may be
 // abbreviated to a unique prefix and take "--name=value" or "--name value". It stops at
-// the first mistake and returns the options before it with a getoptError whose message
+// the first mistake and returns the options before it with an Error whose message
 // names argv0, as glibc's do.
-func getoptLong(argv0 string, args []string, short string, long []longOpt, requireOrder bool) ([]parsedOpt, *getoptError) {
-	var opts []parsedOpt
+func ParseLong(argv0 string, args []string, short string, long []LongOpt, requireOrder bool) ([]LongResult, *Error) {
+	var opts []LongResult
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
@@ -60,20 +58,20 @@ func getoptLong(argv0 string, args []string, short string, long []longOpt, requi
 			c := a[j]
 			k := strings.IndexByte(short, c)
 			if k < 0 || c == ':' || c == ';' {
-				return opts, &getoptError{argv0 + ": invalid option -- '" + string([]byte{c}) + "'\n"}
+				return opts, &Error{argv0 + ": invalid option -- '" + string([]byte{c}) + "'\n"}
 			}
 			if k+1 >= len(short) || short[k+1] != ':' {
-				opts = append(opts, parsedOpt{Val: c})
+				opts = append(opts, LongResult{Val: c})
 				continue
 			}
 			switch {
 			case j+1 < len(a):
-				opts = append(opts, parsedOpt{Val: c, Arg: a[j+1:]})
+				opts = append(opts, LongResult{Val: c, Arg: a[j+1:]})
 			case i+1 < len(args):
 				i++
-				opts = append(opts, parsedOpt{Val: c, Arg: args[i]})
+				opts = append(opts, LongResult{Val: c, Arg: args[i]})
 			default:
-				return opts, &getoptError{argv0 + ": option requires an argument -- '" + string([]byte{c}) + "'\n"}
+				return opts, &Error{argv0 + ": option requires an argument -- '" + string([]byte{c}) + "'\n"}
 			}
 			break
 		}
@@ -85,7 +83,7 @@ func getoptLong(argv0 string, args []string, short string, long []longOpt, requi
 // name first, else the only prefix match (several matches that differ are ambiguous).
 // rest are the words after it, from which a required argument may come; used is how many
 // of them it took.
-func longOption(argv0, word string, rest []string, long []longOpt) (o parsedOpt, used int, err *getoptError) {
+func longOption(argv0, word string, rest []string, long []LongOpt) (o LongResult, used int, err *Error) {
 	name, value, hasValue := strings.Cut(word, "=")
 	found := -1
 	for k, l := range long {
@@ -119,24 +117,24 @@ func longOption(argv0, word string, rest []string, long []longOpt) (o parsedOpt,
 				b.WriteString(" '--" + long[k].Name + "'")
 			}
 			b.WriteString("\n")
-			return o, 0, &getoptError{b.String()}
+			return o, 0, &Error{b.String()}
 		}
 	}
 	if found < 0 {
-		return o, 0, &getoptError{argv0 + ": unrecognized option '--" + word + "'\n"}
+		return o, 0, &Error{argv0 + ": unrecognized option '--" + word + "'\n"}
 	}
 	l := long[found]
-	o = parsedOpt{Val: l.Val, Long: l.Name}
+	o = LongResult{Val: l.Val, Long: l.Name}
 	switch {
 	case hasValue && !l.HasArg:
-		return o, 0, &getoptError{argv0 + ": option '--" + l.Name + "' doesn't allow an argument\n"}
+		return o, 0, &Error{argv0 + ": option '--" + l.Name + "' doesn't allow an argument\n"}
 	case hasValue:
 		o.Arg = value
 	case l.HasArg && len(rest) > 0:
 		o.Arg = rest[0]
 		used = 1
 	case l.HasArg:
-		return o, 0, &getoptError{argv0 + ": option '--" + l.Name + "' requires an argument\n"}
+		return o, 0, &Error{argv0 + ": option '--" + l.Name + "' requires an argument\n"}
 	}
 	return o, used, nil
 }
