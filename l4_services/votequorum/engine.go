@@ -196,6 +196,19 @@ func (e *Engine) Deliver(sender evs.NodeID, msgID uint16, msg []byte) {
 
 func toRing(r evs.RingID) vq.RingID { return vq.RingID{NodeID: uint32(r.Rep), Seq: r.Seq} }
 
+// ConfChg marks synchronisation in progress from the regular configuration on: the
+// executive starts this engine's synchronisation only after the engines before it, and
+// messages delivered meanwhile must not announce a quorum for the old member list
+// (corosync calls every engine's sync_init at once).
+func (e *Engine) ConfChg(c *evs.Configuration) {
+	if c.Transitional {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.core.syncInProgress = true
+}
+
 // SyncInit implements executive.Syncer.
 func (e *Engine) SyncInit(trans, members []evs.NodeID, ring evs.RingID) {
 	ids := make([]uint32, len(members))
