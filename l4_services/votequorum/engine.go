@@ -40,7 +40,7 @@ type Config struct {
 
 // Engine is the votequorum service engine and its IPC service ("votequorum").
 type Engine struct {
-	cfg  Config
+	cfg    Config
 	sender Sender
 
 	mu     sync.Mutex
