@@ -478,7 +478,9 @@ func TestQdevice(t *testing.T) {
 		t.Fatal("sync did not wait for the device's poll")
 	}
 	s.check(1, true, 3, 2, 2)
-	if cs := call(func(c *core, to *conn) { c.qdeviceMasterWinsReq(to, vq.QdeviceMasterWinsRequest{Name: "dev", Allow: true}) }); cs != ipc.CSOk {
+	if cs := call(func(c *core, to *conn) {
+		c.qdeviceMasterWinsReq(to, vq.QdeviceMasterWinsRequest{Name: "dev", Allow: true})
+	}); cs != ipc.CSOk {
 		t.Fatalf("master wins: %v", cs)
 	}
 	// The device stops polling: its vote goes.
