@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -78,13 +79,23 @@ func (c *cluster) waitQuorum(i, want int, limit time.Duration, lines ...string) 
 // qstep is a step of a quorum scenario: start or kill a node, or wait until quorumtool
 // -s on node `on` exits with want and shows every line of see, then record -s and -l.
 type qstep struct {
+	// ready waits until that node has completed a synchronisation.
+	ready       int
 	start, kill int
 	on, want    int
 	see         []string
+	// reload, when set, is added to every node's quorum section before
+	// corosync-cfgtool -R runs on node `on`.
+	reload string
+	// tool, when set, runs corosync-quorumtool with these arguments on node `on` and
+	// records its output and status instead of waiting.
+	tool []string
 }
 
 type qscenario struct {
-	name   string
+	name string
+	// noProvider leaves quorum.provider out.
+	noProvider bool
 	n      int
 	quorum string
 	// first are the nodes started at once (all when nil).
@@ -96,7 +107,9 @@ type qscenario struct {
 // recorded outputs, exit statuses and logs.
 func quorumRun(t *testing.T, reference bool, sc qscenario) (outs []string, codes []int, logs []string) {
 	c := newCluster(t, sc.n)
-	c.withQuorum(sc.quorum)
+	if !sc.noProvider {
+		c.withQuorum(sc.quorum)
+	}
 	run := func(i int) {
 		if reference {
 			b, _ := os.ReadFile(c.confPath(i))
@@ -120,6 +133,19 @@ func quorumRun(t *testing.T, reference bool, sc qscenario) (outs []string, codes
 			run(st.start)
 		case st.kill > 0:
 			c.kill(st.kill)
+		case st.reload != "":
+			for i := 1; i <= sc.n; i++ {
+				b, _ := os.ReadFile(c.confPath(i))
+				os.WriteFile(c.confPath(i), []byte(strings.Replace(string(b), "quorum {\n", "quorum {\n"+st.reload, 1)), 0o644)
+			}
+			if err := c.lab.Exec(fmt.Sprintf("n%d", st.on), "timeout", "10", "corosync-cfgtool", "-R"); err != nil {
+				t.Fatal(err)
+			}
+		case st.ready > 0:
+			c.waitLog(st.ready, "ready to provide service", 30*time.Second)
+		case st.tool != nil:
+			out, code := c.quorumtool(st.on, st.tool...)
+			outs, codes = append(outs, shape(out)), append(codes, code)
 		default:
 			c.waitQuorum(st.on, st.want, 30*time.Second, st.see...)
 			for _, args := range [][]string{{"-s"}, {"-l"}} {
@@ -128,6 +154,19 @@ func quorumRun(t *testing.T, reference bool, sc qscenario) (outs []string, codes
 			}
 		}
 	}
+	// The runtime.votequorum keys of node 1, with their values.
+	cl := c.cmapOf(1)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	entries, err := cl.Iter(ctx, "runtime.votequorum.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, e := range entries {
+		keys = append(keys, fmt.Sprintf("%s (%v) = %s", e.Key, e.Type, getString(cl, e.Key)))
+	}
+	outs, codes = append(outs, strings.Join(keys, "\n")), append(codes, 0)
 	for i := 1; i <= sc.n; i++ {
 		logs = append(logs, c.log(i))
 	}
@@ -153,6 +192,27 @@ func quorumScenarios() []qscenario {
 			{on: 1, want: 0, see: all3}, {on: 3, want: 0, see: all3},
 			{kill: 3}, {on: 1, want: 0, see: []string{"Total votes:      2"}},
 			{kill: 2}, {on: 1, want: 2, see: []string{"Total votes:      1"}},
+		}},
+		{name: "setexpected and setvotes", n: 3, steps: []qstep{
+			{on: 1, want: 0, see: all3},
+			{on: 1, tool: []string{"-e", "2"}},
+			{on: 2, tool: []string{"-e", "5"}},
+			{on: 3, want: 0, see: []string{"Expected votes:   5"}},
+			{on: 1, tool: []string{"-v", "2", "-n", "3"}},
+			{on: 2, want: 0, see: []string{"Total votes:      4"}},
+			{on: 1, tool: []string{"-v", "0", "-n", "1"}},
+			{kill: 2}, {on: 1, want: 0, see: []string{"Total votes:      3"}},
+		}},
+		{name: "reload two_node and votes", n: 2, steps: []qstep{
+			{on: 1, want: 0, see: []string{"Total votes:      2"}},
+			{on: 2, reload: "\ttwo_node: 1\n"},
+			{on: 1, want: 0, see: []string{"2Node"}},
+			{on: 1, reload: "\tvotes: 3\n\texpected_votes: 7\n"},
+			{on: 2, want: 0, see: []string{"Expected votes:   7"}},
+			{kill: 2}, {on: 1, want: 0, see: []string{"Total votes:      1"}},
+		}},
+		{name: "no provider", n: 2, noProvider: true, steps: []qstep{
+			{ready: 1}, {on: 1, tool: []string{"-s"}}, {on: 1, tool: []string{"-l"}},
 		}},
 		{name: "two_node", n: 2, quorum: "\ttwo_node: 1\n", first: []int{1}, steps: []qstep{
 			{on: 1, want: 2, see: []string{"WaitForAll"}},
