@@ -209,9 +209,6 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 		return err
 	}
 	d.cfg.Bind(d.x.Endpoint(cfgsvc.ServiceID))
-	if err := d.initQuorum(ctx); err != nil {
-		return err
-	}
 	d.x.Watch(rtkeys.NewMembers(d.m, d.log, d.memberAddrs, d.configVersion()))
 	rtkeys.PublishStatic(d.m, d.services())
 	rtkeys.ProtectReadOnly(d.m)
@@ -241,7 +238,7 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 	}
 	ipcCtx, ipcStop := context.WithCancel(ctx)
 	d.ipcStop = ipcStop
-	for _, svc := range append([]ipc.Service{glue(d.cmap, d.x), glue(d.cfg.IPC(), d.x)}, d.quorumIPC()...) {
+	for _, svc := range []ipc.Service{glue(d.cmap, d.x), glue(d.cfg.IPC(), d.x)} {
 		ln, err := d.srv.Listen(svc)
 		if err != nil {
 			return fmt.Errorf("cannot listen for IPC on %s: %w", svc.Name(), err)
@@ -254,6 +251,9 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 		d.sub("SERV").Log(ctx, levelNotice, fmt.Sprintf("Service engine loaded: %s", serviceLongName(svc.Name())))
 	}
 	if err := d.initResources(ctx); err != nil {
+		return err
+	}
+	if err := d.startQuorum(ctx, ipcCtx); err != nil {
 		return err
 	}
 	go func() {

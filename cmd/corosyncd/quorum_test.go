@@ -278,3 +278,46 @@ func TestQuorumtoolLikeCorosync(t *testing.T) {
 		})
 	}
 }
+
+// serviceLines are node i's SERV and QUORUM lines, without their timestamps and without
+// the engines this daemon does not have (or another branch adds).
+func serviceLines(log string) []string {
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		i := strings.Index(l, "[SERV  ]")
+		if i < 0 {
+			i = strings.Index(l, "[QUORUM]")
+		}
+		if i < 0 || strings.Contains(l, "closed process group") || strings.Contains(l, "profile loading") {
+			continue
+		}
+		out = append(out, l[i:])
+	}
+	return out
+}
+
+// TestQuorumLogsLikeCorosync: a one-node cluster with votequorum logs corosync 3.1.7's
+// engine and quorum lines in its order, from start to a SIGTERM stop.
+func TestQuorumLogsLikeCorosync(t *testing.T) {
+	if why := refcorosync.Skip(); why != "" {
+		t.Skip(why)
+	}
+	var runs [][]string
+	for _, ref := range []bool{true, false} {
+		c := newCluster(t, 1)
+		c.withQuorum("")
+		if ref {
+			b, _ := os.ReadFile(c.confPath(1))
+			os.WriteFile(c.confPath(1), regexp.MustCompile(`(?s)system \{.*?\}\n`).ReplaceAll(b, nil), 0o644)
+			c.startReference(1)
+		} else {
+			c.start(1)
+		}
+		c.waitLog(1, "ready to provide service", 20*time.Second)
+		c.stop(1)
+		runs = append(runs, serviceLines(c.log(1)))
+	}
+	if strings.Join(runs[0], "\n") != strings.Join(runs[1], "\n") {
+		t.Errorf("corosync 3.1.7:\n%s\nours:\n%s", strings.Join(runs[0], "\n"), strings.Join(runs[1], "\n"))
+	}
+}

@@ -75,14 +75,30 @@ func (d *daemon) initQuorum(ctx context.Context) error {
 	return q.vq.Start(ctx)
 }
 
-// quorumIPC are the IPC services in corosync's order of loading: votequorum first (the
-// quorum engine loads it), then quorum.
-func (d *daemon) quorumIPC() []ipc.Service {
-	var out []ipc.Service
-	if d.quorum.vq != nil {
-		out = append(out, glue(d.quorum.vq.IPC(), d.x))
+// startQuorum starts the quorum engines after the others, as corosync loads
+// corosync_quorum last: votequorum reads its configuration, then its IPC service and the
+// quorum service's listen, in that order (the quorum engine loads votequorum).
+func (d *daemon) startQuorum(ctx, ipcCtx context.Context) error {
+	if err := d.initQuorum(ctx); err != nil {
+		return err
 	}
-	return append(out, glue(d.quorum.svc.IPC(), d.x))
+	var svcs []ipc.Service
+	if d.quorum.vq != nil {
+		svcs = append(svcs, glue(d.quorum.vq.IPC(), d.x))
+	}
+	for _, svc := range append(svcs, glue(d.quorum.svc.IPC(), d.x)) {
+		ln, err := d.srv.Listen(svc)
+		if err != nil {
+			return fmt.Errorf("cannot listen for IPC on %s: %w", svc.Name(), err)
+		}
+		d.ipcDone.Add(1)
+		go func() {
+			defer d.ipcDone.Done()
+			d.srv.ServeOn(ipcCtx, ln, svc)
+		}()
+		d.sub("SERV").Log(ctx, levelNotice, "Service engine loaded: "+serviceLongName(svc.Name()))
+	}
+	return nil
 }
 
 // services are the loaded engines as rtkeys names them.
