@@ -96,8 +96,8 @@ type qscenario struct {
 	name string
 	// noProvider leaves quorum.provider out.
 	noProvider bool
-	n      int
-	quorum string
+	n          int
+	quorum     string
 	// first are the nodes started at once (all when nil).
 	first []int
 	steps []qstep
