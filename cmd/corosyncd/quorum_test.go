@@ -84,6 +84,9 @@ type qstep struct {
 	start, kill int
 	on, want    int
 	see         []string
+	// monitorKill, when set, runs corosync-quorumtool -m on node `on` while that node is
+	// killed, and records what it printed.
+	monitorKill int
 	// reload, when set, is added to every node's quorum section before
 	// corosync-cfgtool -R runs on node `on`.
 	reload string
@@ -133,6 +136,17 @@ func quorumRun(t *testing.T, reference bool, sc qscenario) (outs []string, codes
 			run(st.start)
 		case st.kill > 0:
 			c.kill(st.kill)
+		case st.monitorKill > 0:
+			cmd := exec.Command("ip", "netns", "exec", c.lab.Name(fmt.Sprintf("n%d", st.on)), "timeout", "6", "stdbuf", "-oL", "corosync-quorumtool", "-m")
+			var out lockedBuffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(1500 * time.Millisecond)
+			c.kill(st.monitorKill)
+			cmd.Wait()
+			outs, codes = append(outs, shape(out.String())), append(codes, cmd.ProcessState.ExitCode())
 		case st.reload != "":
 			for i := 1; i <= sc.n; i++ {
 				b, _ := os.ReadFile(c.confPath(i))
@@ -220,6 +234,10 @@ func quorumScenarios() []qscenario {
 			{on: 1, reload: "\tvotes: 3\n\texpected_votes: 7\n"},
 			{on: 2, want: 0, see: []string{"Expected votes:   7"}},
 			{kill: 2}, {on: 1, want: 0, see: []string{"Total votes:      1"}},
+		}},
+		{name: "monitor", n: 3, steps: []qstep{
+			{on: 1, want: 0, see: all3}, {on: 3, want: 0, see: all3},
+			{on: 1, monitorKill: 3},
 		}},
 		{name: "no provider", n: 2, noProvider: true, steps: []qstep{
 			{ready: 1}, {on: 1, tool: []string{"-s"}}, {on: 1, tool: []string{"-l"}},
