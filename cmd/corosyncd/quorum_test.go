@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corosync-go/corosync/ipc/quorum"
 	"github.com/corosync-go/corosync/ipc/refcorosync"
 )
 
@@ -84,6 +85,9 @@ type qstep struct {
 	start, kill int
 	on, want    int
 	see         []string
+	// trackKill, when set, tracks libquorum's notifications (models V0 and V1) on node
+	// `on` while that node is killed, and records them.
+	trackKill int
 	// monitorKill, when set, runs corosync-quorumtool -m on node `on` while that node is
 	// killed, and records what it printed.
 	monitorKill int
@@ -136,6 +140,8 @@ func quorumRun(t *testing.T, reference bool, sc qscenario) (outs []string, codes
 			run(st.start)
 		case st.kill > 0:
 			c.kill(st.kill)
+		case st.trackKill > 0:
+			outs, codes = append(outs, c.trackQuorum(st.on, st.trackKill)), append(codes, 0)
 		case st.monitorKill > 0:
 			cmd := exec.Command("ip", "netns", "exec", c.lab.Name(fmt.Sprintf("n%d", st.on)), "timeout", "6", "stdbuf", "-oL", "corosync-quorumtool", "-m")
 			var out lockedBuffer
@@ -238,6 +244,7 @@ func quorumScenarios() []qscenario {
 		{name: "monitor", n: 3, steps: []qstep{
 			{on: 1, want: 0, see: all3}, {on: 3, want: 0, see: all3},
 			{on: 1, monitorKill: 3},
+			{on: 1, trackKill: 2},
 		}},
 		{name: "no provider", n: 2, noProvider: true, steps: []qstep{
 			{ready: 1}, {on: 1, tool: []string{"-s"}}, {on: 1, tool: []string{"-l"}},
@@ -348,4 +355,53 @@ func TestQuorumLogsLikeCorosync(t *testing.T) {
 	if strings.Join(runs[0], "\n") != strings.Join(runs[1], "\n") {
 		t.Errorf("corosync 3.1.7:\n%s\nours:\n%s", strings.Join(runs[0], "\n"), strings.Join(runs[1], "\n"))
 	}
+}
+
+// trackQuorum connects libquorum clients of models V0 and V1 to node i, tracks changes,
+// kills node k and returns the notifications both received (ring ids left out).
+func (c *cluster) trackQuorum(i, k int) string {
+	c.t.Helper()
+	var clients []*quorum.Client
+	for _, model := range []quorum.Model{quorum.ModelV0, quorum.ModelV1} {
+		err := c.lab.Do(fmt.Sprintf("n%d", i), func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			cl, err := quorum.DialModel(ctx, model)
+			if err != nil {
+				return err
+			}
+			clients = append(clients, cl)
+			return cl.TrackStart(ctx, quorum.TrackChanges)
+		})
+		if err != nil {
+			c.t.Fatalf("libquorum model %d on node %d: %v", model, i, err)
+		}
+	}
+	defer func() {
+		for _, cl := range clients {
+			cl.Close()
+		}
+	}()
+	time.Sleep(500 * time.Millisecond)
+	c.kill(k)
+	time.Sleep(4 * time.Second)
+	var b strings.Builder
+	for m, cl := range clients {
+		fmt.Fprintf(&b, "model V%d (type %d):\n", m, cl.Type())
+	drain:
+		for {
+			select {
+			case ev := <-cl.Events():
+				switch e := ev.(type) {
+				case quorum.Quorum:
+					fmt.Fprintf(&b, "quorum quorate=%v members=%v\n", e.Quorate, e.Members)
+				case quorum.Nodelist:
+					fmt.Fprintf(&b, "nodelist members=%v joined=%v left=%v\n", e.Members, e.Joined, e.Left)
+				}
+			default:
+				break drain
+			}
+		}
+	}
+	return b.String()
 }
