@@ -12,6 +12,7 @@ import (
 
 	"github.com/corosync-go/corosync/ipc/quorum"
 	"github.com/corosync-go/corosync/ipc/refcorosync"
+	"github.com/corosync-go/corosync/ipc/votequorum"
 )
 
 // quorumtool runs Debian's corosync-quorumtool in node i's namespace and returns its
@@ -85,6 +86,9 @@ type qstep struct {
 	start, kill int
 	on, want    int
 	see         []string
+	// qdevice runs the quorum device calls through libvotequorum's protocol on node `on`
+	// and records their results and the node's information after each.
+	qdevice bool
 	// trackKill, when set, tracks libquorum's notifications (models V0 and V1) on node
 	// `on` while that node is killed, and records them.
 	trackKill int
@@ -140,6 +144,8 @@ func quorumRun(t *testing.T, reference bool, sc qscenario) (outs []string, codes
 			run(st.start)
 		case st.kill > 0:
 			c.kill(st.kill)
+		case st.qdevice:
+			outs, codes = append(outs, c.qdeviceCalls(st.on)), append(codes, 0)
 		case st.trackKill > 0:
 			outs, codes = append(outs, c.trackQuorum(st.on, st.trackKill)), append(codes, 0)
 		case st.monitorKill > 0:
@@ -218,10 +224,11 @@ var quorumLogLines = []string{
 func quorumScenarios() []qscenario {
 	all3 := []string{"Total votes:      3"}
 	return []qscenario{
+		// Node 3 dies under corosync-quorumtool -m, node 2 under libquorum trackers.
 		{name: "three nodes lose two", n: 3, steps: []qstep{
 			{on: 1, want: 0, see: all3}, {on: 3, want: 0, see: all3},
-			{kill: 3}, {on: 1, want: 0, see: []string{"Total votes:      2"}},
-			{kill: 2}, {on: 1, want: 2, see: []string{"Total votes:      1"}},
+			{on: 1, monitorKill: 3}, {on: 1, want: 0, see: []string{"Total votes:      2"}},
+			{on: 1, trackKill: 2}, {on: 1, want: 2, see: []string{"Total votes:      1"}},
 		}},
 		{name: "setexpected and setvotes", n: 3, steps: []qstep{
 			{on: 1, want: 0, see: all3},
@@ -241,16 +248,16 @@ func quorumScenarios() []qscenario {
 			{on: 2, want: 0, see: []string{"Expected votes:   7"}},
 			{kill: 2}, {on: 1, want: 0, see: []string{"Total votes:      1"}},
 		}},
-		{name: "monitor", n: 3, steps: []qstep{
-			{on: 1, want: 0, see: all3}, {on: 3, want: 0, see: all3},
-			{on: 1, monitorKill: 3},
-			{on: 1, trackKill: 2},
+		{name: "quorum device", n: 2, quorum: "\tdevice {\n\t\tmodel: net\n\t\ttimeout: 1000\n\t}\n", steps: []qstep{
+			{on: 1, want: 0, see: []string{"Total votes:      2"}},
+			{on: 1, qdevice: true},
+			{on: 2, tool: []string{"-s"}},
 		}},
 		{name: "no provider", n: 2, noProvider: true, steps: []qstep{
 			{ready: 1}, {on: 1, tool: []string{"-s"}}, {on: 1, tool: []string{"-l"}},
 		}},
 		{name: "two_node", n: 2, quorum: "\ttwo_node: 1\n", first: []int{1}, steps: []qstep{
-			{on: 1, want: 2, see: []string{"WaitForAll"}},
+			{on: 1, want: 2, see: []string{"Nodes:            1", "WaitForAll"}},
 			{start: 2}, {on: 1, want: 0, see: []string{"Total votes:      2"}},
 			{kill: 2}, {on: 1, want: 0, see: []string{"Total votes:      1"}},
 		}},
@@ -403,5 +410,62 @@ func (c *cluster) trackQuorum(i, k int) string {
 			}
 		}
 	}
+	return b.String()
+}
+
+// qdeviceCalls registers a quorum device on node i, polls, lets it time out, and so on,
+// recording each call's result and GETINFO.
+func (c *cluster) qdeviceCalls(i int) string {
+	c.t.Helper()
+	var cl *votequorum.Client
+	ns := fmt.Sprintf("n%d", i)
+	err := c.lab.Do(ns, func() (err error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		cl, err = votequorum.Dial(ctx)
+		if err != nil {
+			return err
+		}
+		return cl.TrackStart(ctx, votequorum.TrackCurrent, 42)
+	})
+	if err != nil {
+		c.t.Fatalf("libvotequorum on node %d: %v", i, err)
+	}
+	defer cl.Close()
+	var ring votequorum.RingID
+	for ring == (votequorum.RingID{}) {
+		select {
+		case ev := <-cl.Events():
+			if nl, ok := ev.(votequorum.Nodelist); ok {
+				ring = nl.RingID
+			}
+		case <-time.After(5 * time.Second):
+			c.t.Fatal("no node list notification")
+		}
+	}
+	var b strings.Builder
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	step := func(what string, err error) {
+		time.Sleep(300 * time.Millisecond) // let the exec messages go round
+		info, ierr := cl.Info(ctx, 0)
+		fmt.Fprintf(&b, "%s: %v\n  info: %+v %v\n", what, err, info, ierr)
+	}
+	step("poll unregistered", cl.QdevicePoll(ctx, "dev", true, ring))
+	step("register", cl.QdeviceRegister(ctx, "dev"))
+	step("register again", cl.QdeviceRegister(ctx, "dev"))
+	step("register another", cl.QdeviceRegister(ctx, "other"))
+	step("poll old ring", cl.QdevicePoll(ctx, "dev", true, votequorum.RingID{NodeID: ring.NodeID, Seq: ring.Seq - 1}))
+	step("poll wrong name", cl.QdevicePoll(ctx, "nope", true, ring))
+	step("poll", cl.QdevicePoll(ctx, "dev", true, ring))
+	out, code := c.quorumtool(i, "-s")
+	fmt.Fprintf(&b, "quorumtool (exit %d):\n%s", code, shape(out))
+	step("master wins", cl.QdeviceMasterWins(ctx, "dev", true))
+	time.Sleep(1500 * time.Millisecond) // past quorum.device.timeout without a poll
+	step("after the timeout", nil)
+	step("poll no vote", cl.QdevicePoll(ctx, "dev", false, ring))
+	step("rename", cl.QdeviceUpdate(ctx, "dev", "dev2"))
+	step("unregister old name", cl.QdeviceUnregister(ctx, "dev"))
+	step("unregister", cl.QdeviceUnregister(ctx, "dev2"))
 	return b.String()
 }

@@ -391,13 +391,25 @@ func TestReload(t *testing.T) {
 	s.nodes[1].c.refresh("quorum.expected_votes")
 	s.flush(s.ring)
 	s.check(3, true, 6, 5, 4)
-	// During a reload nothing happens until it completes.
-	s.nodes[1].m.Set("config.totemconfig_reload_in_progress", cmap.Uint8(1))
-	s.nodes[1].m.Set("quorum.expected_votes", cmap.Uint32(9))
+	// During a reload nothing happens until it completes; then the end of the reload
+	// applies everything, unless the reload failed.
+	m := s.nodes[1].m
+	m.Set("config.totemconfig_reload_in_progress", cmap.Uint8(1))
+	m.Set("quorum.expected_votes", cmap.Uint32(9))
 	s.nodes[1].c.refresh("quorum.expected_votes")
 	if len(s.nodes[1].outbox) != 0 {
 		t.Fatal("refresh during a reload")
 	}
+	m.Set("config.reload_status", cmap.Int32(int32(ipc.CSErrInvalid)))
+	m.Set("config.totemconfig_reload_in_progress", cmap.Uint8(0))
+	s.nodes[1].c.refresh("config.totemconfig_reload_in_progress")
+	if len(s.nodes[1].outbox) != 0 {
+		t.Fatal("a failed reload applied")
+	}
+	m.Set("config.reload_status", cmap.Int32(int32(ipc.CSOk)))
+	s.nodes[1].c.refresh("config.totemconfig_reload_in_progress")
+	s.flush(s.ring)
+	s.check(3, true, 9, 5, 5)
 }
 
 func TestConfigErrors(t *testing.T) {

@@ -360,7 +360,7 @@ func (c *core) refresh(key string) {
 		return
 	}
 	if key == "config.totemconfig_reload_in_progress" {
-		if v, err := c.m.Get("config.reload_status"); err == nil && v.Type() == cmap.TypeInt32 && v.Int32() != 0 {
+		if v, err := c.m.Get("config.reload_status"); err == nil && v.Type() == cmap.TypeInt32 && v.Int32() != int32(ipc.CSOk) {
 			return
 		}
 	}
