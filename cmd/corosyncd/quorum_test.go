@@ -57,15 +57,15 @@ func shape(s string) string {
 	return ringLine.ReplaceAllString(s, "Ring ID: <ring>")
 }
 
-// waitQuorate polls quorumtool -s on node i until its exit status is want (0 quorate,
-// 2 not) and the output contains all of lines; it returns the last output.
+// waitQuorum polls quorumtool -s on node i until its exit status is want (0 quorate,
+// 2 not, -1 any) and the output contains all of lines; it returns the last output.
 func (c *cluster) waitQuorum(i, want int, limit time.Duration, lines ...string) string {
 	c.t.Helper()
 	var out string
 	var code int
 	for deadline := time.Now().Add(limit); ; time.Sleep(200 * time.Millisecond) {
 		out, code = c.quorumtool(i, "-s")
-		ok := code == want
+		ok := code == want || want < 0
 		for _, l := range lines {
 			ok = ok && strings.Contains(out, l)
 		}
@@ -84,8 +84,10 @@ type qstep struct {
 	// ready waits until that node has completed a synchronisation.
 	ready       int
 	start, kill int
-	on, want    int
-	see         []string
+	// stop stops a node with SIGTERM (a graceful leave).
+	stop     int
+	on, want int
+	see      []string
 	// qdevice runs the quorum device calls through libvotequorum's protocol on node `on`
 	// and records their results and the node's information after each.
 	qdevice bool
@@ -144,6 +146,8 @@ func quorumRun(t *testing.T, reference bool, sc qscenario) (outs []string, codes
 			run(st.start)
 		case st.kill > 0:
 			c.kill(st.kill)
+		case st.stop > 0:
+			c.stop(st.stop)
 		case st.qdevice:
 			outs, codes = append(outs, c.qdeviceCalls(st.on)), append(codes, 0)
 		case st.trackKill > 0:
@@ -252,6 +256,11 @@ func quorumScenarios() []qscenario {
 			{on: 1, want: 0, see: []string{"Total votes:      2"}},
 			{on: 1, qdevice: true},
 			{on: 2, tool: []string{"-s"}},
+		}},
+		{name: "allow_downscale", n: 3, quorum: "\tallow_downscale: 1\n", steps: []qstep{
+			{on: 1, want: 0, see: all3},
+			{stop: 3}, {on: 1, want: 0, see: []string{"Total votes:      2"}},
+			{stop: 2}, {on: 1, want: -1, see: []string{"Total votes:      1"}},
 		}},
 		{name: "no provider", n: 2, noProvider: true, steps: []qstep{
 			{ready: 1}, {on: 1, tool: []string{"-s"}}, {on: 1, tool: []string{"-l"}},
