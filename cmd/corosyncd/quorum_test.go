@@ -91,6 +91,9 @@ type qstep struct {
 	// qdevice runs the quorum device calls through libvotequorum's protocol on node `on`
 	// and records their results and the node's information after each.
 	qdevice bool
+	// vqTrackKill, when set, tracks libvotequorum's notifications on node `on`, sets
+	// expected votes to 4, kills that node, and records the notifications.
+	vqTrackKill int
 	// trackKill, when set, tracks libquorum's notifications (models V0 and V1) on node
 	// `on` while that node is killed, and records them.
 	trackKill int
@@ -150,6 +153,8 @@ func quorumRun(t *testing.T, reference bool, sc qscenario) (outs []string, codes
 			c.stop(st.stop)
 		case st.qdevice:
 			outs, codes = append(outs, c.qdeviceCalls(st.on)), append(codes, 0)
+		case st.vqTrackKill > 0:
+			outs, codes = append(outs, c.trackVotequorum(st.on, st.vqTrackKill)), append(codes, 0)
 		case st.trackKill > 0:
 			outs, codes = append(outs, c.trackQuorum(st.on, st.trackKill)), append(codes, 0)
 		case st.monitorKill > 0:
@@ -242,7 +247,7 @@ func quorumScenarios() []qscenario {
 			{on: 1, tool: []string{"-v", "2", "-n", "3"}},
 			{on: 2, want: 0, see: []string{"Total votes:      4"}},
 			{on: 1, tool: []string{"-v", "0", "-n", "1"}},
-			{kill: 2}, {on: 1, want: 0, see: []string{"Total votes:      3"}},
+			{on: 1, vqTrackKill: 2}, {on: 1, want: -1, see: []string{"Nodes:            2"}},
 		}},
 		{name: "reload two_node and votes", n: 2, steps: []qstep{
 			{on: 1, want: 0, see: []string{"Total votes:      2"}},
@@ -477,4 +482,45 @@ func (c *cluster) qdeviceCalls(i int) string {
 	step("unregister old name", cl.QdeviceUnregister(ctx, "dev"))
 	step("unregister", cl.QdeviceUnregister(ctx, "dev2"))
 	return b.String()
+}
+
+// trackVotequorum tracks votequorum's notifications on node i (context 99) while expected
+// votes are set to 4 and node k is killed; it returns them (ring ids left out).
+func (c *cluster) trackVotequorum(i, k int) string {
+	c.t.Helper()
+	var cl *votequorum.Client
+	err := c.lab.Do(fmt.Sprintf("n%d", i), func() (err error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if cl, err = votequorum.Dial(ctx); err != nil {
+			return err
+		}
+		if err := cl.TrackStart(ctx, votequorum.TrackChanges, 99); err != nil {
+			return err
+		}
+		return cl.SetExpected(ctx, 4)
+	})
+	if err != nil {
+		c.t.Fatalf("libvotequorum on node %d: %v", i, err)
+	}
+	defer cl.Close()
+	time.Sleep(500 * time.Millisecond)
+	c.kill(k)
+	time.Sleep(4 * time.Second)
+	var b strings.Builder
+	for {
+		select {
+		case ev := <-cl.Events():
+			switch e := ev.(type) {
+			case votequorum.Quorum:
+				fmt.Fprintf(&b, "quorum context=%d quorate=%v nodes=%v\n", e.Context, e.Quorate, e.Nodes)
+			case votequorum.Nodelist:
+				fmt.Fprintf(&b, "nodelist context=%d members=%v\n", e.Context, e.Members)
+			case votequorum.ExpectedVotes:
+				fmt.Fprintf(&b, "expected context=%d votes=%d\n", e.Context, e.ExpectedVotes)
+			}
+		default:
+			return b.String()
+		}
+	}
 }
