@@ -223,19 +223,21 @@ func (c *core) allocate(id uint32) *node {
 		}
 		c.nodes = slices.Delete(c.nodes, i, i+1)
 	}
-	i, _ := slices.BinarySearchFunc(c.nodes, id, func(n *node, id uint32) int { return cmpU32(n.id, id) })
-	c.nodes = slices.Insert(c.nodes, i, n)
+	c.nodes = slices.Insert(c.nodes, insertAt(c.nodes, id), n)
 	return n
 }
 
-func cmpU32(a, b uint32) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+// insertAt is where node_add_ordered puts a new node: before the first node with a
+// higher id (compared as C ints), and when there is none, before the last node, not after
+// it (qb_list_add_tail on the last entry). The list is therefore not sorted: nodes 1, 2,
+// 3 arriving in that order give 2 3 1, the order of 3.1.7's quorum notifications.
+func insertAt(nodes []*node, id uint32) int {
+	for i, n := range nodes {
+		if int32(id) < int32(n.id) {
+			return i
+		}
 	}
-	return 0
+	return max(len(nodes)-1, 0)
 }
 
 func (c *core) find(id uint32) *node {

@@ -3,6 +3,7 @@ package votequorum
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -541,5 +542,33 @@ func TestTracking(t *testing.T) {
 	s.kill(2)
 	if len(cl.n.events) != 0 {
 		t.Fatalf("events after trackstop: %v", cl.n.events)
+	}
+}
+
+// TestNodeOrder: the node table keeps 3.1.7's insertion quirk, which quorum
+// notifications show.
+func TestNodeOrder(t *testing.T) {
+	for _, tc := range []struct {
+		arrivals []uint32
+		want     []uint32
+	}{
+		{[]uint32{1, 2, 3}, []uint32{2, 3, 1}},
+		{[]uint32{1, 3, 2}, []uint32{2, 3, 1}},
+		{[]uint32{2, 1, 3}, []uint32{1, 3, 2}},
+		{[]uint32{3, 1, 2, 4}, []uint32{1, 2, 4, 3}},
+		{[]uint32{1, 0x80000001}, []uint32{0x80000001, 1}},
+	} {
+		c := bareCore(t)
+		c.nodes = nil
+		for _, id := range tc.arrivals {
+			c.allocate(id)
+		}
+		var got []uint32
+		for _, n := range c.nodes {
+			got = append(got, n.id)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("arrivals %v: order %v, want %v", tc.arrivals, got, tc.want)
+		}
 	}
 }
