@@ -243,6 +243,7 @@ type ipcService struct{ *Service }
 // IPC returns the engine's IPC service ("quorum").
 func (s *Service) IPC() ipc.Service { return ipcService{s} }
 
+// Name is the IPC service name.
 func (ipcService) Name() string { return "quorum" }
 
 type ipcClient struct{ c *ipc.Conn }
@@ -250,8 +251,10 @@ type ipcClient struct{ c *ipc.Conn }
 func (c ipcClient) event(msg []byte)   { c.c.Event(msg) }
 func (c ipcClient) respond(msg []byte) { c.c.Respond(msg) }
 
+// Connected gives a new connection its state (quorum_lib_init_fn).
 func (p ipcService) Connected(c *ipc.Conn) { c.State = &conn{c: ipcClient{c}, model: quorum.ModelV0} }
 
+// Disconnected forgets the connection's tracking (quorum_lib_exit_fn).
 func (p ipcService) Disconnected(c *ipc.Conn) {
 	if st, ok := c.State.(*conn); ok {
 		p.mu.Lock()
@@ -260,6 +263,7 @@ func (p ipcService) Disconnected(c *ipc.Conn) {
 	}
 }
 
+// Request runs a library request under the engine's lock.
 func (p ipcService) Request(c *ipc.Conn, h ipc.RequestHeader, msg []byte) {
 	st, ok := c.State.(*conn)
 	if !ok {

@@ -318,6 +318,7 @@ type ipcService struct{ *Engine }
 // IPC returns the engine's IPC service ("votequorum").
 func (e *Engine) IPC() ipc.Service { return ipcService{e} }
 
+// Name is the IPC service name.
 func (ipcService) Name() string { return "votequorum" }
 
 type ipcClient struct{ c *ipc.Conn }
@@ -325,8 +326,10 @@ type ipcClient struct{ c *ipc.Conn }
 func (c ipcClient) event(msg []byte)   { c.c.Event(msg) }
 func (c ipcClient) respond(msg []byte) { c.c.Respond(msg) }
 
+// Connected gives a new connection its state (quorum_lib_init_fn).
 func (p ipcService) Connected(c *ipc.Conn) { c.State = &conn{c: ipcClient{c}} }
 
+// Disconnected forgets the connection's tracking (quorum_lib_exit_fn).
 func (p ipcService) Disconnected(c *ipc.Conn) {
 	if st, ok := c.State.(*conn); ok {
 		p.mu.Lock()
@@ -335,6 +338,7 @@ func (p ipcService) Disconnected(c *ipc.Conn) {
 	}
 }
 
+// Request runs a library request under the engine's lock.
 func (p ipcService) Request(c *ipc.Conn, h ipc.RequestHeader, msg []byte) {
 	st, ok := c.State.(*conn)
 	if !ok {
