@@ -233,11 +233,16 @@ var quorumLogLines = []string{
 func quorumScenarios() []qscenario {
 	all3 := []string{"Total votes:      3"}
 	return []qscenario{
-		// Node 3 dies under corosync-quorumtool -m, node 2 under libquorum trackers.
+		// Node 3 dies under corosync-quorumtool -m, node 2 under libquorum trackers, then
+		// node 2 comes back.
 		{name: "three nodes lose two", n: 3, steps: []qstep{
 			{on: 1, want: 0, see: all3}, {on: 3, want: 0, see: all3},
 			{on: 1, monitorKill: 3}, {on: 1, want: 0, see: []string{"Total votes:      2"}},
+			{on: 1, tool: []string{"-l", "-a", "-H"}}, {on: 1, tool: []string{"-s", "-p"}},
+			{on: 1, tool: []string{"-l", "-i", "-o", "i"}}, {on: 1, tool: []string{"-l", "-p", "-o", "n"}},
 			{on: 1, trackKill: 2}, {on: 1, want: 2, see: []string{"Total votes:      1"}},
+			{start: 2}, {on: 1, want: 0, see: []string{"Total votes:      2"}},
+			{on: 2, want: 0, see: []string{"Total votes:      2"}},
 		}},
 		{name: "setexpected and setvotes", n: 3, steps: []qstep{
 			{on: 1, want: 0, see: all3},
