@@ -100,6 +100,8 @@ type qstep struct {
 	// monitorKill, when set, runs corosync-quorumtool -m on node `on` while that node is
 	// killed, and records what it printed.
 	monitorKill int
+	// cmapSet runs corosync-cmapctl -s with these arguments on node `on`.
+	cmapSet []string
 	// reload, when set, is added to every node's quorum section before
 	// corosync-cfgtool -R runs on node `on`.
 	reload string
@@ -168,6 +170,10 @@ func quorumRun(t *testing.T, reference bool, sc qscenario) (outs []string, codes
 			c.kill(st.monitorKill)
 			cmd.Wait()
 			outs, codes = append(outs, shape(out.String())), append(codes, cmd.ProcessState.ExitCode())
+		case st.cmapSet != nil:
+			if err := c.lab.Exec(fmt.Sprintf("n%d", st.on), append([]string{"timeout", "10", "corosync-cmapctl", "-s"}, st.cmapSet...)...); err != nil {
+				t.Fatal(err)
+			}
 		case st.reload != "":
 			for i := 1; i <= sc.n; i++ {
 				b, _ := os.ReadFile(c.confPath(i))
@@ -284,6 +290,11 @@ func quorumScenarios() []qscenario {
 			{on: 1, want: 2, see: []string{"Total votes:      2"}},
 			{start: 3}, {on: 1, want: 0, see: all3},
 			{kill: 3}, {on: 1, want: 0, see: []string{"Total votes:      2"}},
+			// Losing quorum means waiting for all again, until cancel_wait_for_all.
+			{kill: 2}, {on: 1, want: 2, see: []string{"Total votes:      1"}},
+			{start: 2}, {on: 1, want: 2, see: []string{"Nodes:            2"}},
+			{on: 1, cmapSet: []string{"quorum.cancel_wait_for_all", "u8", "1"}},
+			{on: 2, want: 0, see: []string{"Total votes:      2"}},
 		}},
 		{name: "last_man_standing", n: 3, quorum: "\tlast_man_standing: 1\n\tlast_man_standing_window: 1000\n", steps: []qstep{
 			{on: 1, want: 0, see: all3},
