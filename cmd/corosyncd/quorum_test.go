@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -160,7 +161,7 @@ func quorumRun(t *testing.T, reference bool, sc qscenario) (outs []string, codes
 		case st.trackKill > 0:
 			outs, codes = append(outs, c.trackQuorum(st.on, st.trackKill)), append(codes, 0)
 		case st.monitorKill > 0:
-			cmd := exec.Command("ip", "netns", "exec", c.lab.Name(fmt.Sprintf("n%d", st.on)), "timeout", "6", "stdbuf", "-oL", "corosync-quorumtool", "-m")
+			cmd := exec.Command("ip", "netns", "exec", c.lab.Name(fmt.Sprintf("n%d", st.on)), "timeout", "60", "stdbuf", "-oL", "corosync-quorumtool", "-m")
 			var out lockedBuffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			if err := cmd.Start(); err != nil {
@@ -168,6 +169,8 @@ func quorumRun(t *testing.T, reference bool, sc qscenario) (outs []string, codes
 			}
 			time.Sleep(1500 * time.Millisecond)
 			c.kill(st.monitorKill)
+			c.settle(st.on)
+			cmd.Process.Signal(syscall.SIGTERM) // timeout passes it on
 			cmd.Wait()
 			outs, codes = append(outs, shape(out.String())), append(codes, cmd.ProcessState.ExitCode())
 		case st.cmapSet != nil:
@@ -421,7 +424,7 @@ func (c *cluster) trackQuorum(i, k int) string {
 	}()
 	time.Sleep(500 * time.Millisecond)
 	c.kill(k)
-	time.Sleep(4 * time.Second)
+	c.settle(i)
 	var b strings.Builder
 	for m, cl := range clients {
 		fmt.Fprintf(&b, "model V%d (type %d):\n", m, cl.Type())
@@ -522,7 +525,7 @@ func (c *cluster) trackVotequorum(i, k int) string {
 	defer cl.Close()
 	time.Sleep(500 * time.Millisecond)
 	c.kill(k)
-	time.Sleep(4 * time.Second)
+	c.settle(i)
 	var b strings.Builder
 	for {
 		select {
@@ -539,4 +542,18 @@ func (c *cluster) trackVotequorum(i, k int) string {
 			return b.String()
 		}
 	}
+}
+
+// settle waits until node i's quorumtool shows as many nodes as are running, then a
+// moment more for the notifications of that change to arrive.
+func (c *cluster) settle(i int) {
+	c.t.Helper()
+	alive := 0
+	for _, p := range c.procs {
+		if p != nil {
+			alive++
+		}
+	}
+	c.waitQuorum(i, -1, 30*time.Second, fmt.Sprintf("Nodes:            %d\n", alive))
+	time.Sleep(time.Second)
 }
