@@ -333,8 +333,22 @@ func TestQuorumtoolLikeCorosync(t *testing.T) {
 	}
 	for _, sc := range quorumScenarios() {
 		t.Run(sc.name, func(t *testing.T) {
-			ours, ourCodes, ourLogs := quorumRun(t, false, sc)
-			ref, refCodes, refLogs := quorumRun(t, true, sc)
+			// Both clusters run at once, each in its own namespaces.
+			var ours, ref, ourLogs, refLogs []string
+			var ourCodes, refCodes []int
+			t.Run("run", func(t *testing.T) {
+				t.Run("ours", func(t *testing.T) {
+					t.Parallel()
+					ours, ourCodes, ourLogs = quorumRun(t, false, sc)
+				})
+				t.Run("corosync", func(t *testing.T) {
+					t.Parallel()
+					ref, refCodes, refLogs = quorumRun(t, true, sc)
+				})
+			})
+			if t.Failed() {
+				return
+			}
 			for k := range ref {
 				if ours[k] != ref[k] || ourCodes[k] != refCodes[k] {
 					t.Errorf("record %d: ours (exit %d):\n%s\ncorosync 3.1.7 (exit %d):\n%s", k, ourCodes[k], ours[k], refCodes[k], ref[k])
