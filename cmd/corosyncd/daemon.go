@@ -78,7 +78,8 @@ type daemon struct {
 	cmap   *cmapsvc.Service
 	cfg    *cfgsvc.Service
 	stats  *statsSource
-	res    *resEngines // mon and wd (resources.go)
+	res    *resEngines  // mon and wd (resources.go)
+	quorum *quorumParts // quorum and votequorum (quorumlive.go)
 	// totem is the ring's configuration at start; nodes is the node list in force, which
 	// a reload may change.
 	totem evs.TotemConfig
@@ -194,19 +195,22 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 		return fmt.Errorf("parse error in config: %w", err)
 	}
 	d.res = d.newResources(ctx)
+	if err := d.newQuorum(); err != nil {
+		return err
+	}
 	d.x, err = executive.New(executive.Config{
 		Totem:        d.totem,
 		RingSeq:      seq,
 		StoreRingSeq: seqs.store,
 		Send:         d.send,
 		Log:          d.log,
-	}, append([]executive.Engine{cmapEngine{}, d.cfg}, d.res.engines()...)...)
+	}, append(append([]executive.Engine{cmapEngine{}, d.cfg}, d.quorumEngines()...), d.res.engines()...)...)
 	if err != nil {
 		return err
 	}
 	d.cfg.Bind(d.x.Endpoint(cfgsvc.ServiceID))
 	d.x.Watch(rtkeys.NewMembers(d.m, d.log, d.memberAddrs, d.configVersion()))
-	rtkeys.PublishStatic(d.m, loadedServices)
+	rtkeys.PublishStatic(d.m, d.services())
 	rtkeys.ProtectReadOnly(d.m)
 
 	d.sub("TOTEM").Log(ctx, levelNotice, transportBanner(keys["totem.transport"]))
@@ -229,7 +233,7 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 		ConnectionsChanged: d.cmap.StatsKeysChanged,
 		Log:                d.sub("QB"),
 	})
-	if n := d.srv.RemoveStale("cmap", "cfg"); n > 0 {
+	if n := d.srv.RemoveStale("cmap", "cfg", "quorum", "votequorum"); n > 0 {
 		d.sub("MAIN").Info(fmt.Sprintf("removed %d stale IPC directories of dead daemons", n))
 	}
 	ipcCtx, ipcStop := context.WithCancel(ctx)
@@ -247,6 +251,9 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 		d.sub("SERV").Log(ctx, levelNotice, fmt.Sprintf("Service engine loaded: %s", serviceLongName(svc.Name())))
 	}
 	if err := d.initResources(ctx); err != nil {
+		return err
+	}
+	if err := d.startQuorum(ctx, ipcCtx); err != nil {
 		return err
 	}
 	go func() {
@@ -277,6 +284,10 @@ func serviceLongName(ipcName string) string {
 		return "corosync configuration map access [0]"
 	case "cfg":
 		return "corosync configuration service [1]"
+	case "votequorum":
+		return "corosync vote quorum service v1.0 [5]"
+	case "quorum":
+		return "corosync cluster quorum service v0.1 [3]"
 	}
 	return ipcName
 }
@@ -314,6 +325,7 @@ func (d *daemon) leave() {
 	if d.x == nil {
 		return
 	}
+	d.leaveQuorum()
 	d.x.Leave()
 	select {
 	case <-d.x.Done(): // the leave has been sent
@@ -350,13 +362,21 @@ func (d *daemon) close() {
 // in 3.1.7's order among the engines this daemon has.
 func (d *daemon) logUnloaded() {
 	ctx := context.Background()
-	for _, e := range []struct {
+	type unloaded = struct {
 		name string
 		ipc  bool
-	}{
-		{"corosync configuration map access", true}, {"corosync configuration service", true},
-		{monsvc.Name, false}, {wdsvc.Name, false},
-	} {
+	}
+	var list []unloaded
+	first, later := d.quorumUnloaded()
+	for _, n := range first {
+		list = append(list, unloaded{n, true})
+	}
+	list = append(list, unloaded{"corosync configuration map access", true}, unloaded{"corosync configuration service", true})
+	for _, n := range later {
+		list = append(list, unloaded{n, true})
+	}
+	list = append(list, unloaded{monsvc.Name, false}, unloaded{wdsvc.Name, false})
+	for _, e := range list {
 		if e.ipc {
 			d.sub("QB").Info("withdrawing server sockets")
 		}
@@ -425,7 +445,7 @@ func (d *daemon) publishCounters(ctx context.Context) {
 			return
 		case <-t.C:
 			if counters, err := d.x.Counters(ctx); err == nil {
-				rtkeys.PublishCounters(d.m, loadedServices, counters)
+				rtkeys.PublishCounters(d.m, d.services(), counters)
 			}
 		}
 	}
