@@ -18,8 +18,8 @@ import (
 	"github.com/corosync-go/corosync/ipc/refcorosync"
 )
 
-// quorumDaemonEnv selects the daemon the quorum-loss tests run against: "reference"
-// (corosync 3.1.7, the default while our daemon has no quorum service) or "ours".
+// quorumDaemonEnv narrows the daemons the quorum-loss tests run against (both by default):
+// "ours" or "reference" (corosync 3.1.7).
 const quorumDaemonEnv = "SAM_TEST_QUORUM_DAEMON"
 
 type lockedBuffer struct {
@@ -116,10 +116,10 @@ logging {
 system {
 	state_dir: ` + dir + `
 }
+quorum {
+	provider: corosync_votequorum
+}
 `
-	if os.Getenv(quorumDaemonEnv) == "ours" {
-		text += "quorum {\n\tprovider: corosync_votequorum\n}\n"
-	}
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -286,11 +286,11 @@ func (d *daemon) setQuorate(t *testing.T, quorate bool) {
 	}
 }
 
-func quorumDaemon() string {
+func quorumDaemons() []string {
 	if v := os.Getenv(quorumDaemonEnv); v != "" {
-		return v
+		return []string{v}
 	}
-	return "reference"
+	return []string{"ours", "reference"}
 }
 
 func fmtKeys(t *testing.T, d *daemon, pid int) string {

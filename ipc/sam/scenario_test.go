@@ -171,12 +171,18 @@ func wdLines(log string, pid int) string {
 
 // TestQuorumLoss: with the quit policy the process exits when quorum is lost; with the
 // restart policy the child is killed and the next instance's Start waits for quorum.
-// Both for the Go library and for Debian's libsam, against the daemon named by
-// SAM_TEST_QUORUM_DAEMON (default: corosync 3.1.7; "ours" once corosyncd has quorum).
+// Both for the Go library and for Debian's libsam, against our daemon and corosync 3.1.7
+// (or only the one SAM_TEST_QUORUM_DAEMON names).
 func TestQuorumLoss(t *testing.T) {
 	skipUnlessRoot(t)
 	programs := []program{goProgram(t), cProgram(t)}
-	d := startDaemon(t, quorumDaemon())
+	for _, which := range quorumDaemons() {
+		t.Run(which, func(t *testing.T) { quorumLoss(t, which, programs) })
+	}
+}
+
+func quorumLoss(t *testing.T, which string, programs []program) {
+	d := startDaemon(t, which)
 	d.setQuorate(t, true) // fails at once on a daemon without quorum
 	for _, pr := range programs {
 		t.Run(pr.name+"/quit", func(t *testing.T) {
