@@ -281,6 +281,13 @@ func TestCluster(t *testing.T) {
 	clusterScenario(t, tl, refcluster.New(t, 3))
 }
 
+// TestClusterOurs is TestCluster against our corosyncd: both tools must print there what
+// they print against each other on corosync 3.1.7.
+func TestClusterOurs(t *testing.T) {
+	tl := buildTool(t)
+	clusterScenario(t, tl, refcluster.NewOurs(t, 3))
+}
+
 // clusterNodes runs the daemons of a test cluster: refcluster.Cluster for the
 // reference, or anything that runs our corosyncd the same way.
 type clusterNodes interface {
@@ -395,6 +402,12 @@ func clusterScenario(t *testing.T, tl *toolcmp.Tool, c clusterNodes) {
 func TestTwoNode(t *testing.T) {
 	tl := buildTool(t)
 	twoNodeScenario(t, tl, refcluster.New(t, 2))
+}
+
+// TestTwoNodeOurs is TestTwoNode against our corosyncd.
+func TestTwoNodeOurs(t *testing.T) {
+	tl := buildTool(t)
+	twoNodeScenario(t, tl, refcluster.NewOurs(t, 2))
 }
 
 // twoNodeScenario is TestTwoNode's sequence on two nodes of c.

@@ -176,7 +176,11 @@ func start(dir string, opts Options) (*Instance, error) {
 // network namespace with private, empty /run, /var/lib/corosync and /var/log/corosync
 // (tmpfs in a mount namespace of its own), so that nothing it writes reaches the host. The
 // process is ip, unshare, sh and corosync exec'd in place: signals reach corosync itself.
-func ServeCommand(netns, conf string) *exec.Cmd {
+func ServeCommand(netns, conf string) *exec.Cmd { return ServeBinaryCommand(netns, Binary, conf) }
+
+// ServeBinaryCommand is ServeCommand for another daemon binary that takes corosync's -f
+// and -c (our corosyncd, to run it exactly as the reference runs).
+func ServeBinaryCommand(netns, binary, conf string) *exec.Cmd {
 	// ip netns exec already gives a private mount namespace; unshare makes sure the tmpfs
 	// mounts cannot propagate back to the host whatever its propagation settings.
 	script := `set -e
@@ -185,8 +189,8 @@ mount -t tmpfs tmpfs /run
 mkdir -p /var/lib/corosync /var/log/corosync
 mount -t tmpfs tmpfs /var/lib/corosync
 mount -t tmpfs tmpfs /var/log/corosync
-exec ` + Binary + ` -f -c "$1"`
-	return exec.Command("ip", "netns", "exec", netns, "unshare", "-m", "sh", "-c", script, "sh", conf)
+exec "$1" -f -c "$2"`
+	return exec.Command("ip", "netns", "exec", netns, "unshare", "-m", "sh", "-c", script, "sh", binary, conf)
 }
 
 func conf(opts Options) string {

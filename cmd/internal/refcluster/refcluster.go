@@ -6,10 +6,12 @@ package refcluster
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,12 +24,15 @@ import (
 
 // Cluster is up to n reference nodes, numbered from 1, on one bridge.
 type Cluster struct {
-	t     testing.TB
-	lab   *netns.Lab
-	dir   string
-	procs []*exec.Cmd
-	done  []chan struct{}
-	logs  []*lockedBuffer
+	// Daemon is the daemon binary the nodes run: Debian's corosync when empty, or our
+	// corosyncd to run the same scenarios against it.
+	Daemon string
+	t      testing.TB
+	lab    *netns.Lab
+	dir    string
+	procs  []*exec.Cmd
+	done   []chan struct{}
+	logs   []*lockedBuffer
 }
 
 // Addr is node i's address.
@@ -97,7 +102,11 @@ func (c *Cluster) Start(i int, conf string) {
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		c.t.Fatal(err)
 	}
-	cmd := refcorosync.ServeCommand(c.Node(i).Name, path)
+	daemon := c.Daemon
+	if daemon == "" {
+		daemon = refcorosync.Binary
+	}
+	cmd := refcorosync.ServeBinaryCommand(c.Node(i).Name, daemon, path)
 	log := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
@@ -166,4 +175,23 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// NewOurs is New with our corosyncd, built for the test, as every node's daemon: the
+// scenarios written for the reference run unchanged against it.
+func NewOurs(t testing.TB, n int) *Cluster {
+	t.Helper()
+	c := New(t, n)
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	c.Daemon = filepath.Join(c.dir, "corosyncd")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, goBin, "build", "-o", c.Daemon, "github.com/corosync-go/corosync/cmd/corosyncd").CombinedOutput()
+	if err != nil {
+		t.Fatalf("building corosyncd: %v\n%s", err, out)
+	}
+	return c
 }
