@@ -33,8 +33,14 @@ type zcMap struct {
 	mem []byte
 }
 
-// zcDirs are where libcpg creates the file: /dev/shm, else LOCALSTATEDIR/run.
-func (s *Service) zcDirs() []string { return []string{s.cfg.ShmDir, "/var/run", "/run"} }
+// zcDirs are where libcpg creates the file: /dev/shm, else LOCALSTATEDIR/run (only with
+// the default ShmDir, so a test's ShmDir is the only place it touches).
+func (s *Service) zcDirs() []string {
+	if s.cfg.ShmDir != "/dev/shm" {
+		return []string{s.cfg.ShmDir}
+	}
+	return []string{s.cfg.ShmDir, "/var/run", "/run"}
+}
 
 // zcAlloc is corosync's message_handler_req_lib_cpg_zc_alloc. Unlike corosync (which opens
 // and unlinks any path a client names, as root), the file must be libcpg's, in its
