@@ -140,5 +140,8 @@ type recorder struct {
 	responses, events [][]byte
 }
 
-func (r *recorder) Respond(b []byte) error { r.responses = append(r.responses, bytes.Clone(b)); return nil }
-func (r *recorder) Event(b []byte) error   { r.events = append(r.events, bytes.Clone(b)); return nil }
+func (r *recorder) Respond(b []byte) error {
+	r.responses = append(r.responses, bytes.Clone(b))
+	return nil
+}
+func (r *recorder) Event(b []byte) error { r.events = append(r.events, bytes.Clone(b)); return nil }
