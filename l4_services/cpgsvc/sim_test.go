@@ -85,6 +85,19 @@ type eventLog struct {
 	mu      sync.Mutex
 	entries []logEntry
 	resp    [][]byte
+	// assembly and whole reassemble fragmented deliveries per sender, as libcpg does.
+	assembly, whole map[string][]byte
+}
+
+// partials are the whole fragmented messages delivered, by sender.
+func (l *eventLog) partials() map[string][]byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string][]byte{}
+	for k, v := range l.whole {
+		out[k] = v
+	}
+	return out
 }
 
 type logEntry struct {
@@ -112,6 +125,26 @@ func (l *eventLog) Event(b []byte) error {
 			panic(err)
 		}
 		e = logEntry{confchg: true, view: addrs(v.Members, false), left: addrs(v.Left, true), joined: addrs(v.Joined, true)}
+	case cpg.ResPartialDeliver:
+		v, err := cpg.DecodePartialDeliver(b)
+		if err != nil {
+			panic(err)
+		}
+		from := fmt.Sprintf("%d:%d", v.NodeID, v.PID)
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.assembly == nil {
+			l.assembly, l.whole = map[string][]byte{}, map[string][]byte{}
+		}
+		if v.Type == cpg.PartialFirst {
+			l.assembly[from] = nil
+		}
+		l.assembly[from] = append(l.assembly[from], v.Frag...)
+		if v.Type == cpg.PartialLast {
+			l.whole[from] = l.assembly[from]
+			delete(l.assembly, from)
+		}
+		return nil
 	case cpg.ResDeliverCallback:
 		v, err := cpg.DecodeDeliver(b)
 		if err != nil {
