@@ -72,12 +72,12 @@ func (s *Service) zcAlloc(c *client, req cpg.ZCAllocRequest) ipc.CS {
 		return ipc.CSErrNotExist
 	}
 	defer f.Close()
-	os.Remove(req.Path) // corosync unlinks it at once: only the two mappings keep it
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Uid != c.uid {
 		s.log.Warn("zero-copy file refused: not a regular file of the client", "path", req.Path)
 		return ipc.CSErrAccess
 	}
+	os.Remove(req.Path) // corosync unlinks it at once: only the two mappings keep it
 	if err := f.Truncate(int64(req.MapSize)); err != nil {
 		return ipc.CSErrLibrary
 	}
