@@ -17,7 +17,10 @@ import (
 )
 
 // buildCPGClient compiles testdata/cpgclient.c against Debian's libcpg.
-func buildCPGClient(t *testing.T) string {
+func buildCPGClient(t *testing.T) string { return buildCPGProgram(t, "cpgclient") }
+
+// buildCPGProgram compiles testdata/<name>.c against Debian's libcpg.
+func buildCPGProgram(t *testing.T, name string) string {
 	t.Helper()
 	if _, err := exec.LookPath("gcc"); err != nil {
 		t.Skip("skipping: gcc is not installed")
@@ -25,8 +28,8 @@ func buildCPGClient(t *testing.T) string {
 	if _, err := os.Stat("/usr/include/corosync/cpg.h"); err != nil {
 		t.Skip("skipping: libcpg-dev is not installed")
 	}
-	bin := filepath.Join(t.TempDir(), "cpgclient")
-	if out, err := exec.Command("gcc", "-Wall", "-O2", "-o", bin, "testdata/cpgclient.c", "-lcpg").CombinedOutput(); err != nil {
+	bin := filepath.Join(t.TempDir(), name)
+	if out, err := exec.Command("gcc", "-Wall", "-O2", "-o", bin, "testdata/"+name+".c", "-lcpg").CombinedOutput(); err != nil {
 		t.Fatalf("building the libcpg client: %v\n%s", err, out)
 	}
 	return bin
@@ -337,6 +340,7 @@ func TestCPGToolMatchesCorosync(t *testing.T) {
 		t.Skip("skipping: " + why)
 	}
 	bin := buildCPGClient(t)
+	states := buildCPGProgram(t, "cpgstates")
 	ref := refcorosync.Start(t, refcorosync.Options{Conf: oneNodeConf("/var/lib/corosync")})
 	ns := refcorosync.NewNetns(t)
 	dir := t.TempDir()
@@ -378,6 +382,13 @@ func TestCPGToolMatchesCorosync(t *testing.T) {
 			}
 		}
 		out["cmap"] = strings.Join(keys, "\n")
+		// The connection state machine, call by call (3.1.7's quirks included: a connection
+		// that left stays LEAVE_STARTED).
+		b, err := command(states).CombinedOutput()
+		if err != nil {
+			t.Errorf("cpgstates: %v\n%s", err, b)
+		}
+		out["cpgstates"] = string(b)
 		for _, cl := range cls {
 			cl.stop()
 		}
@@ -390,5 +401,5 @@ func TestCPGToolMatchesCorosync(t *testing.T) {
 			t.Errorf("%s:\ncorosync 3.1.7:\n%s\nours:\n%s", k, want, ours[k])
 		}
 	}
-	t.Logf("corosync-cpgtool against both:\n%s", ours[""])
+	t.Logf("corosync-cpgtool against both:\n%s\ncpgstates against both:\n%s", ours[""], ours["cpgstates"])
 }
