@@ -67,7 +67,7 @@ func TestFragmentedMessagesIntact(t *testing.T) {
 	for i, x := range xs {
 		for k := range 3 {
 			m := make([]byte, 50000+k*150000)
-			rand.New(rand.NewSource(int64(i*10+k))).Read(m)
+			rand.New(rand.NewSource(int64(i*10 + k))).Read(m)
 			sent = append(sent, m)
 			for x.Endpoint(9).Send(1, m, evs.Agreed) != nil {
 				time.Sleep(time.Millisecond)
