@@ -332,7 +332,7 @@ func (s *Service) notifyJoinList(g string, joined, left []cpg.Address) {
 			continue
 		}
 		for _, c := range s.clients {
-			if c.pid == a.PID && c.group == g {
+			if c.listed && c.pid == a.PID && c.group == g {
 				c.state = stateJoinCompleted
 			}
 		}
@@ -603,7 +603,7 @@ func (s *Service) request(c *client, id int32, msg []byte) bool {
 		req, err := cpg.DecodeJoinRequest(msg)
 		if err != nil {
 			cs := ipc.CSErrInvalid
-			if strings.Contains(err.Error(), "too long") {
+			if errors.Is(err, ipc.CSErrNameTooLong) {
 				cs = ipc.CSErrNameTooLong
 			}
 			c.out.Respond(cpg.EncodeStatusResponse(cpg.ResJoin, cs))

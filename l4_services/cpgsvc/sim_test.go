@@ -474,7 +474,8 @@ func (s *sim) run(steps int) {
 					ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 					snap, err := nd.x.Snapshot(ctx)
 					cancel()
-					why += fmt.Sprintf(" exec %v %v %v %v", snap.State, snap.Ring, snap.Members, err)
+					why += fmt.Sprintf(" exec %v %v %v %v tokens rx %d mcast rx %d retx %d rtr %d delivered %d bad %d", snap.State, snap.Ring, snap.Members, err,
+						snap.Totem.OrfTokenRx, snap.Totem.McastRx, snap.Totem.McastRetx, snap.Totem.RetransmitRequests, snap.EVS.MessagesDelivered, nd.svc.BadMessages())
 				}
 				return false
 			}
