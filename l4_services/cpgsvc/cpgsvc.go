@@ -251,6 +251,9 @@ func (s *Service) apply(sender uint32, id uint16, msg []byte) {
 			s.dropBad(evs.NodeID(sender), err)
 			return
 		}
+		if m.Partial {
+			s.log.Debug(fmt.Sprintf("Got fragmented message from node %d, size = %d bytes", sender, len(m.Msg)))
+		}
 		s.deliverMcast(sender, m)
 	}
 }
@@ -788,6 +791,7 @@ func (s *Service) mcast(c *client, g cpg.Guarantee, m mcastMsg) ipc.CS {
 // partialMcast is corosync's message_handler_req_lib_cpg_partial_mcast: a fragment whose
 // message saw a confchg since its first fragment is refused with CS_ERR_INTERRUPT.
 func (s *Service) partialMcast(c *client, req cpg.PartialMcastRequest) ipc.CS {
+	s.log.Debug(fmt.Sprintf("Sending fragmented message size = %d bytes", len(req.Frag)))
 	s.mu.Lock()
 	cs := ipc.CSOk
 	if !canSend(c.state) {
