@@ -125,6 +125,7 @@ type Service struct {
 	phase               syncPhase
 	joinlists           []joinMsg // newest first, as corosync prepends them
 	window              bool      // between a regular configuration and activation
+	syncRing            syncRing  // the ring of the last regular configuration
 	held                []held
 
 	// BadMessages counts exec messages that did not decode (dropped).
@@ -195,9 +196,13 @@ func (s *Service) Deliver(sender evs.NodeID, id uint16, msg []byte) {
 	defer s.mu.Unlock()
 	switch id {
 	case execJoinList:
-		entries, err := decodeJoinList(msg)
+		r, entries, err := decodeJoinList(msg)
 		if err != nil {
 			s.dropBad(sender, err)
+			return
+		}
+		if r != s.syncRing {
+			s.log.Debug(fmt.Sprintf("ignoring a joinlist of node %d from an earlier synchronisation", sender))
 			return
 		}
 		s.log.Debug(fmt.Sprintf("got joinlist message from node %d", sender))
@@ -375,6 +380,7 @@ func (s *Service) ConfChg(c *evs.Configuration) {
 	s.flushHeld()
 	s.window = true
 	s.joinlists = nil
+	s.syncRing = syncRing{Rep: uint32(c.Ring.Rep), Seq: c.Ring.Seq, Epoch: c.Ring.Epoch}
 }
 
 func (s *Service) flushHeld() {
@@ -410,7 +416,7 @@ func (s *Service) SyncProcess() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.phase == syncDownList {
-		dl := downList{OldMembers: uint32(len(s.oldMembers)), Left: s.downlist}
+		dl := downList{Ring: s.syncRing, OldMembers: uint32(len(s.oldMembers)), Left: s.downlist}
 		if s.send.Send(execDownList, dl.encode(), evs.Agreed) != nil {
 			return false
 		}
@@ -423,7 +429,7 @@ func (s *Service) SyncProcess() bool {
 				local = append(local, joinEntry{PID: p.pid, Group: p.group})
 			}
 		}
-		if len(local) > 0 && s.send.Send(execJoinList, encodeJoinList(local), evs.Agreed) != nil {
+		if len(local) > 0 && s.send.Send(execJoinList, encodeJoinList(s.syncRing, local), evs.Agreed) != nil {
 			return false
 		}
 		s.phase = syncDone

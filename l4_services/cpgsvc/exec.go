@@ -85,8 +85,27 @@ type joinEntry struct {
 	Group string
 }
 
-func encodeJoinList(entries []joinEntry) []byte {
-	e := mar.NewEncoder(4 + len(entries)*(6+cpg.NameMax))
+// syncRing names the ring a synchronisation message belongs to. corosync's joinlist and
+// downlist carry none; ours do, because a message queued in a synchronisation that a new
+// configuration cut short may still be sent, and delivered, in the next ring, where it must
+// not count (the barrier messages of the executive are filtered the same way).
+type syncRing struct {
+	Rep   uint32
+	Seq   uint64
+	Epoch uint32
+}
+
+func putRing(e *mar.Encoder, r syncRing) {
+	e.U32(r.Rep)
+	e.U64(r.Seq)
+	e.U32(r.Epoch)
+}
+
+func ring(d *mar.Decoder) syncRing { return syncRing{Rep: d.U32(), Seq: d.U64(), Epoch: d.U32()} }
+
+func encodeJoinList(r syncRing, entries []joinEntry) []byte {
+	e := mar.NewEncoder(20 + len(entries)*(6+cpg.NameMax))
+	putRing(e, r)
 	e.U32(uint32(len(entries)))
 	for _, j := range entries {
 		e.U32(j.PID)
@@ -95,29 +114,32 @@ func encodeJoinList(entries []joinEntry) []byte {
 	return e.B
 }
 
-func decodeJoinList(b []byte) ([]joinEntry, error) {
+func decodeJoinList(b []byte) (syncRing, []joinEntry, error) {
 	d := mar.NewDecoder(b)
+	r := ring(d)
 	n := d.U32()
 	// Each entry takes at least 6 bytes: the count cannot promise more than the message holds.
 	if d.Err() == nil && uint64(n)*6 > uint64(d.Remaining()) {
-		return nil, bad("joinlist", fmt.Errorf("%d entries in %d bytes", n, d.Remaining()))
+		return r, nil, bad("joinlist", fmt.Errorf("%d entries in %d bytes", n, d.Remaining()))
 	}
 	out := make([]joinEntry, 0, n)
 	for i := uint32(0); i < n && d.Err() == nil; i++ {
 		out = append(out, joinEntry{PID: d.U32(), Group: group(d)})
 	}
-	return out, finish(d, "joinlist")
+	return r, out, finish(d, "joinlist")
 }
 
 // downList is req_exec_cpg_downlist: the sender's old member count and the nodes it saw
 // leave.
 type downList struct {
+	Ring       syncRing
 	OldMembers uint32
 	Left       []uint32
 }
 
 func (m downList) encode() []byte {
-	e := mar.NewEncoder(8 + 4*len(m.Left))
+	e := mar.NewEncoder(24 + 4*len(m.Left))
+	putRing(e, m.Ring)
 	e.U32(m.OldMembers)
 	e.U32(uint32(len(m.Left)))
 	for _, n := range m.Left {
@@ -128,7 +150,8 @@ func (m downList) encode() []byte {
 
 func decodeDownList(b []byte) (downList, error) {
 	d := mar.NewDecoder(b)
-	m := downList{OldMembers: d.U32()}
+	m := downList{Ring: ring(d)}
+	m.OldMembers = d.U32()
 	n := d.U32()
 	if d.Err() == nil && (n > processorCountMax || uint64(n)*4 != uint64(d.Remaining())) {
 		return downList{}, bad("downlist", fmt.Errorf("%d nodes in %d bytes", n, d.Remaining()))

@@ -18,11 +18,12 @@ func TestExecRoundTrip(t *testing.T) {
 		t.Fatalf("proc %+v %v", got, err)
 	}
 	jl := []joinEntry{{PID: 1, Group: "a"}, {PID: 2, Group: ""}, {PID: 3, Group: string(make([]byte, cpg.NameMax))}}
-	if got, err := decodeJoinList(encodeJoinList(jl)); err != nil || !slices.Equal(got, jl) {
-		t.Fatalf("joinlist %+v %v", got, err)
+	r := syncRing{Rep: 4, Seq: 1 << 40, Epoch: 7}
+	if gotR, got, err := decodeJoinList(encodeJoinList(r, jl)); err != nil || !slices.Equal(got, jl) || gotR != r {
+		t.Fatalf("joinlist %+v %v %v", got, gotR, err)
 	}
-	dl := downList{OldMembers: 3, Left: []uint32{2, 9}}
-	if got, err := decodeDownList(dl.encode()); err != nil || got.OldMembers != 3 || !slices.Equal(got.Left, dl.Left) {
+	dl := downList{Ring: r, OldMembers: 3, Left: []uint32{2, 9}}
+	if got, err := decodeDownList(dl.encode()); err != nil || got.OldMembers != 3 || !slices.Equal(got.Left, dl.Left) || got.Ring != r {
 		t.Fatalf("downlist %+v %v", got, err)
 	}
 	for _, partial := range []bool{false, true} {
@@ -43,12 +44,15 @@ func TestExecDecodersRefuseBadInput(t *testing.T) {
 	frag := mcastMsg{Group: "g", Partial: true, MsgLen: 2, Type: cpg.PartialFirst, Msg: []byte("abc")}.encode()
 	badType := mcastMsg{Group: "g", Partial: true, MsgLen: 9, Type: 4, Msg: []byte("abc")}.encode()
 	for name, err := range map[string]error{
-		"long name":          func() error { _, err := decodeProc(long); return err }(),
-		"short proc":         func() error { _, err := decodeProc([]byte{1, 0, 'a'}); return err }(),
-		"proc trailing":      func() error { _, err := decodeProc(append(procMsg{}.encode(), 0)); return err }(),
-		"joinlist count":     func() error { _, err := decodeJoinList([]byte{0xff, 0xff, 0xff, 0xff}); return err }(),
+		"long name":     func() error { _, err := decodeProc(long); return err }(),
+		"short proc":    func() error { _, err := decodeProc([]byte{1, 0, 'a'}); return err }(),
+		"proc trailing": func() error { _, err := decodeProc(append(procMsg{}.encode(), 0)); return err }(),
+		"joinlist count": func() error {
+			_, _, err := decodeJoinList(append(make([]byte, 16), 0xff, 0xff, 0xff, 0xff))
+			return err
+		}(),
 		"downlist too many":  func() error { _, err := decodeDownList(downList{Left: make([]uint32, 385)}.encode()); return err }(),
-		"downlist short":     func() error { _, err := decodeDownList([]byte{0, 0, 0, 0, 2, 0, 0, 0, 1}); return err }(),
+		"downlist short":     func() error { _, err := decodeDownList(append(make([]byte, 20), 2, 0, 0, 0, 1)); return err }(),
 		"mcast length":       func() error { _, err := decodeMcast(m[:len(m)-1], false); return err }(),
 		"fragment too long":  func() error { _, err := decodeMcast(frag, true); return err }(),
 		"fragment type":      func() error { _, err := decodeMcast(badType, true); return err }(),
@@ -62,7 +66,7 @@ func TestExecDecodersRefuseBadInput(t *testing.T) {
 
 func FuzzExecDecoders(f *testing.F) {
 	f.Add(uint16(execProcJoin), procMsg{Group: "g", PID: 1, Reason: 1}.encode())
-	f.Add(uint16(execJoinList), encodeJoinList([]joinEntry{{PID: 1, Group: "abc"}}))
+	f.Add(uint16(execJoinList), encodeJoinList(syncRing{Rep: 1}, []joinEntry{{PID: 1, Group: "abc"}}))
 	f.Add(uint16(execDownList), downList{OldMembers: 2, Left: []uint32{3}}.encode())
 	f.Add(uint16(execMcast), mcastMsg{Group: "g", Msg: []byte("x")}.encode())
 	f.Add(uint16(execPartialMcast), mcastMsg{Group: "g", Partial: true, MsgLen: 3, Type: cpg.PartialFirst, Msg: []byte("x")}.encode())
@@ -76,7 +80,7 @@ func FuzzExecDecoders(f *testing.F) {
 		}
 		_, err := decodeProc(b)
 		check(err)
-		_, err = decodeJoinList(b)
+		_, _, err = decodeJoinList(b)
 		check(err)
 		_, err = decodeDownList(b)
 		check(err)
