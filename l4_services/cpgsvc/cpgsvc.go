@@ -598,7 +598,11 @@ func (s *Service) disconnect(c *client) {
 // sendLocked multicasts a message the engine must not lose (procjoin, procleave).
 func (s *Service) sendLocked(id uint16, msg []byte, g evs.Guarantee) error {
 	err := s.send.Send(id, msg, g)
-	if err != nil {
+	switch {
+	case errors.Is(err, executive.ErrStopped):
+		// The node is leaving: its processes go with it (NODEDOWN on the others).
+		s.log.Debug("cpg message not sent: the ring has stopped", "id", id)
+	case err != nil:
 		s.log.Error("cannot send a cpg message", "id", id, "err", err)
 	}
 	return err
