@@ -284,14 +284,20 @@ func TestCPGNodeKilledUnderTraffic(t *testing.T) {
 	// The killed daemon cannot remove its client's connection directory; libqb's client
 	// leaves it (empty) too. Remove it, so no other test finds a stale directory.
 	dead := c.procs[2].Process.Pid
-	t.Cleanup(func() {
-		a3.stop()
+	removeStale := func() {
 		dirs, _ := filepath.Glob(fmt.Sprintf("/dev/shm/qb-%d-*", dead))
 		for _, d := range dirs {
 			os.RemoveAll(d)
 		}
-	})
+	}
+	t.Cleanup(func() { a3.stop(); removeStale() })
 	c.kill(3)
+	select { // the client sees its daemon gone and exits
+	case <-a3.done:
+	case <-time.After(10 * time.Second):
+		a3.stop()
+	}
+	removeStale()
 	for _, cl := range []*cpgClient{a1, a2} {
 		cl.waitFor("NODEDOWN of node 3's member", 30*time.Second, func() bool { return strings.Contains(cl.out.String(), "left=3:"+pid3+":3") })
 	}
