@@ -20,6 +20,7 @@ import (
 	evs "github.com/corosync-go/corosync/l3_evs"
 	"github.com/corosync-go/corosync/l4_services/cfgsvc"
 	"github.com/corosync-go/corosync/l4_services/cmapsvc"
+	"github.com/corosync-go/corosync/l4_services/cpgsvc"
 	"github.com/corosync-go/corosync/l4_services/executive"
 	"github.com/corosync-go/corosync/l4_services/icmap"
 	"github.com/corosync-go/corosync/l4_services/logsys"
@@ -61,7 +62,7 @@ func (cmapEngine) ID() uint16   { return 0 }
 func (cmapEngine) Name() string { return "corosync configuration map access" }
 
 // services are the engines this daemon loads, as corosync names them in cmap.
-var loadedServices = []rtkeys.Service{{ID: 0, Short: "cmap", MsgIDs: 1}, {ID: 1, Short: "cfg", MsgIDs: 5}}
+var loadedServices = []rtkeys.Service{{ID: 0, Short: "cmap", MsgIDs: 1}, {ID: 1, Short: "cfg", MsgIDs: 5}, cpgService}
 
 // daemon is one running corosyncd.
 type daemon struct {
@@ -77,6 +78,7 @@ type daemon struct {
 	srv    *ipc.Server
 	cmap   *cmapsvc.Service
 	cfg    *cfgsvc.Service
+	cpg    *cpgsvc.Service
 	stats  *statsSource
 	res    *resEngines  // mon and wd (resources.go)
 	quorum *quorumParts // quorum and votequorum (quorumlive.go)
@@ -198,17 +200,19 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 	if err := d.newQuorum(); err != nil {
 		return err
 	}
+	d.cpg = d.newCPG()
 	d.x, err = executive.New(executive.Config{
 		Totem:        d.totem,
 		RingSeq:      seq,
 		StoreRingSeq: seqs.store,
 		Send:         d.send,
 		Log:          d.log,
-	}, append(append([]executive.Engine{cmapEngine{}, d.cfg}, d.quorumEngines()...), d.res.engines()...)...)
+	}, append(append([]executive.Engine{cmapEngine{}, d.cfg, d.cpg}, d.quorumEngines()...), d.res.engines()...)...)
 	if err != nil {
 		return err
 	}
 	d.cfg.Bind(d.x.Endpoint(cfgsvc.ServiceID))
+	d.cpg.Bind(d.x.Endpoint(cpgsvc.ServiceID))
 	d.x.Watch(rtkeys.NewMembers(d.m, d.log, d.memberAddrs, d.configVersion()))
 	rtkeys.PublishStatic(d.m, d.services())
 	rtkeys.ProtectReadOnly(d.m)
@@ -233,12 +237,12 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 		ConnectionsChanged: d.cmap.StatsKeysChanged,
 		Log:                d.sub("QB"),
 	})
-	if n := d.srv.RemoveStale("cmap", "cfg", "quorum", "votequorum"); n > 0 {
+	if n := d.srv.RemoveStale("cmap", "cfg", cpgsvc.IPCName, "quorum", "votequorum"); n > 0 {
 		d.sub("MAIN").Info(fmt.Sprintf("removed %d stale IPC directories of dead daemons", n))
 	}
 	ipcCtx, ipcStop := context.WithCancel(ctx)
 	d.ipcStop = ipcStop
-	for _, svc := range []ipc.Service{glue(d.cmap, d.x), glue(d.cfg.IPC(), d.x)} {
+	for _, svc := range []ipc.Service{glue(d.cmap, d.x), glue(d.cfg.IPC(), d.x), glue(d.cpg.IPC(), d.x)} {
 		ln, err := d.srv.Listen(svc)
 		if err != nil {
 			return fmt.Errorf("cannot listen for IPC on %s: %w", svc.Name(), err)
@@ -284,6 +288,8 @@ func serviceLongName(ipcName string) string {
 		return "corosync configuration map access [0]"
 	case "cfg":
 		return "corosync configuration service [1]"
+	case cpgsvc.IPCName:
+		return cpgsvc.Name + " [2]"
 	case "votequorum":
 		return "corosync vote quorum service v1.0 [5]"
 	case "quorum":
@@ -371,7 +377,7 @@ func (d *daemon) logUnloaded() {
 	for _, n := range first {
 		list = append(list, unloaded{n, true})
 	}
-	list = append(list, unloaded{"corosync configuration map access", true}, unloaded{"corosync configuration service", true})
+	list = append(list, unloaded{"corosync configuration map access", true}, unloaded{"corosync configuration service", true}, unloaded{cpgsvc.Name, true})
 	for _, n := range later {
 		list = append(list, unloaded{n, true})
 	}

@@ -343,6 +343,10 @@ func (x *Executive) pump() {
 		x.takeQueue()
 		rd := x.node.Ready()
 		if rd.PersistRingSeq == 0 && len(rd.Packets) == 0 && len(rd.Events) == 0 && len(rd.Log) == 0 {
+			// Advance even so: the ring may have delivered frames that made no event yet
+			// (fragments of a larger message), and a Ready without Advance hands them to
+			// l3 again, which appends them to the message a second time.
+			x.node.Advance()
 			return
 		}
 		if rd.PersistRingSeq != 0 {

@@ -1,0 +1,20 @@
+// Package cpgsvc is corosync's closed process group engine (exec/cpg.c of corosync 3.1.7,
+// service id 2): processes on every node join named groups, see each other join and leave
+// in the same order everywhere, and multicast messages that every member delivers in the
+// same total order, sender included.
+//
+// The engine keeps corosync's replicated process list (node, pid, group), changed only by
+// ordered messages (procjoin, procleave) and by the synchronisation after each membership
+// change: every node multicasts a downlist and a joinlist of its own processes, and at
+// activation each node drops the processes of nodes that left (NODEDOWN), adds those of
+// nodes that came (NODEUP) and removes processes no joinlist names (PROCDOWN). Its IPC half
+// speaks libcpg's wire format (ipc/cpg), so Debian's unmodified libcpg and
+// corosync-cpgtool work against it.
+//
+// One deviation keeps the process list identical on every node without corosync's
+// holding of application messages during synchronisation (totempg's waiting_trans_ack):
+// group messages delivered between a regular configuration and the engine's activation
+// are held and applied, in order, right after activation (or, if synchronisation is cut
+// short, before the next one starts). Every member holds the same messages because
+// activation happens at the same point of the total order (the last barrier).
+package cpgsvc
