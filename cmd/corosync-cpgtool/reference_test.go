@@ -118,6 +118,13 @@ func TestCluster(t *testing.T) {
 	clusterScenario(t, tl, refcluster.New(t, 2))
 }
 
+// TestClusterOurs is TestCluster against our corosyncd: both tools must print there what
+// they print against each other on corosync 3.1.7.
+func TestClusterOurs(t *testing.T) {
+	tl := toolcmp.Build(t, "corosync-cpgtool")
+	clusterScenario(t, tl, refcluster.NewOurs(t, 2))
+}
+
 // clusterNodes runs the daemons of a test cluster: refcluster.Cluster for the
 // reference, or anything that runs our corosyncd the same way.
 type clusterNodes interface {
