@@ -108,6 +108,7 @@ node() {
         touch "$w/done.$s.$mode.$i"
       done
     done
+    [ -n "${CPG3_STATS:-}" ] && [ "$i" = 1 ] && corosync-cmapctl -m stats stats.srp > "$w/stats.$daemon" 2>&1
     kill $pid; wait $pid || true
   ' "$work" "$1" "$2" "$3" "$seconds" "$sizes"
 }
@@ -132,4 +133,5 @@ for daemon in ${DAEMONS:-corosyncd corosync}; do
     done
   done
   wait "${pids[@]}" || true
+  [ -n "${CPG3_STATS:-}" ] && cat "$work/stats.$daemon"
 done
