@@ -40,7 +40,11 @@ func (c *cluster) startReference(i int) {
 		c.t.Fatal(err)
 	}
 	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
+	go func() {
+		cmd.Wait()
+		refcorosync.RemoveFlightRecorder(cmd.Process.Pid)
+		close(done)
+	}()
 	c.procs[i-1], c.logs[i-1], c.done[i-1] = cmd, log, done
 }
 

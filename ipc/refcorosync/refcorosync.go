@@ -162,6 +162,7 @@ func start(dir string, opts Options) (*Instance, error) {
 	}
 	go func() {
 		err := inst.cmd.Wait()
+		RemoveFlightRecorder(inst.cmd.Process.Pid)
 		close(inst.exited)
 		inst.waitErr <- err
 	}()
@@ -170,6 +171,16 @@ func start(dir string, opts Options) (*Instance, error) {
 		return nil, err
 	}
 	return inst, nil
+}
+
+// RemoveFlightRecorder removes the libqb blackbox files (8 MiB of /dev/shm) of the
+// corosync that ran as process pid. corosync removes them when it exits normally, but not
+// when it is killed, fails at start-up or exits on a cfg kill; the daemon shares the
+// host's /dev/shm with its IPC clients, so whoever waits for the process removes them.
+func RemoveFlightRecorder(pid int) {
+	for _, part := range []string{"header", "data"} {
+		os.Remove(fmt.Sprintf("/dev/shm/qb-corosync-%d-blackbox-%s", pid, part))
+	}
 }
 
 // ServeCommand returns a command that runs Debian's corosync -f -c conf in the named
@@ -319,11 +330,6 @@ func (i *Instance) Stop() error {
 		case <-time.After(10 * time.Second):
 			i.cmd.Process.Kill()
 			<-i.waitErr
-			// Killed, corosync cannot remove libqb's flight recorder from the shared
-			// /dev/shm as it does on SIGTERM.
-			for _, part := range []string{"header", "data"} {
-				os.Remove(fmt.Sprintf("/dev/shm/qb-corosync-%d-blackbox-%s", i.cmd.Process.Pid, part))
-			}
 			errs = append(errs, fmt.Errorf("corosync ignored SIGTERM for 10 s:\n%s", i.Log()))
 		}
 		i.cmd = nil

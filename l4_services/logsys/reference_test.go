@@ -382,7 +382,7 @@ func TestReferenceSyslog(t *testing.T) {
 		t.Fatal(err)
 	}
 	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
+	go func() { cmd.Wait(); refcorosync.RemoveFlightRecorder(cmd.Process.Pid); close(exited) }()
 	pid := cmd.Process.Pid
 	t.Cleanup(func() {
 		cmd.Process.Kill()

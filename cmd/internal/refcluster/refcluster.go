@@ -113,7 +113,13 @@ func (c *Cluster) Start(i int, conf string) {
 		c.t.Fatal(err)
 	}
 	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
+	go func() {
+		cmd.Wait()
+		if c.Daemon == "" {
+			refcorosync.RemoveFlightRecorder(cmd.Process.Pid)
+		}
+		close(done)
+	}()
 	c.procs[i-1], c.logs[i-1], c.done[i-1] = cmd, log, done
 	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(log.String(), "ready to provide service"); time.Sleep(20 * time.Millisecond) {
 		select {
@@ -127,14 +133,13 @@ func (c *Cluster) Start(i int, conf string) {
 	}
 }
 
-// Stop ends node i's daemon with SIGTERM (SIGKILL after 10 s) and removes the blackbox
-// files corosync leaves in /dev/shm.
+// Stop ends node i's daemon with SIGTERM (SIGKILL after 10 s); the waiter removes the
+// blackbox files a reference daemon leaves in /dev/shm however it ends.
 func (c *Cluster) Stop(i int) {
 	p := c.procs[i-1]
 	if p == nil {
 		return
 	}
-	pid := p.Process.Pid
 	p.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-c.done[i-1]:
@@ -144,9 +149,6 @@ func (c *Cluster) Stop(i int) {
 		<-c.done[i-1]
 	}
 	c.procs[i-1] = nil
-	for _, f := range []string{"data", "header"} {
-		os.Remove(fmt.Sprintf("/dev/shm/qb-corosync-%d-blackbox-%s", pid, f))
-	}
 }
 
 // Exited is closed once node i's daemon has exited.
