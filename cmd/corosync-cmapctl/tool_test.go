@@ -1,8 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"github.com/corosync-go/corosync/ipc/refcorosync"
 	"io"
 	"os"
 	"sort"
@@ -118,37 +118,19 @@ func (s *fakeStore) trackedKeys() []string {
 	return append([]string(nil), s.tracked...)
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a polling reader.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // harness runs the tool against a fake store and fake files.
 type harness struct {
 	store          *fakeStore
 	files          map[string]string
 	stdin          io.Reader
-	stdout, stderr *syncBuffer
+	stdout, stderr *refcorosync.Output
 	dialErrs       []error
 	waits          int
 }
 
 func newHarness() *harness {
 	return &harness{store: newFakeStore(), files: map[string]string{}, stdin: strings.NewReader(""),
-		stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+		stdout: &refcorosync.Output{}, stderr: &refcorosync.Output{}}
 }
 
 func (h *harness) system() system {

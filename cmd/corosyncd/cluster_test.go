@@ -1,16 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"github.com/corosync-go/corosync/ipc/refcorosync"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -29,23 +28,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // cluster is n daemons, each in a namespace of its own, on one bridge.
 type cluster struct {
 	t     *testing.T
@@ -57,7 +39,7 @@ type cluster struct {
 	// reference lists the nodes that run Debian's corosync: they leave their blackbox
 	// files in /dev/shm, which stop removes.
 	reference []int
-	logs      []*lockedBuffer
+	logs      []*refcorosync.Output
 	done      []chan struct{}
 }
 
@@ -110,7 +92,7 @@ func newCluster(t *testing.T, n int) *cluster {
 	}
 	must(os.WriteFile(filepath.Join(c.dir, "authkey"), key, 0o400))
 	c.procs = make([]*exec.Cmd, n)
-	c.logs = make([]*lockedBuffer, n)
+	c.logs = make([]*refcorosync.Output, n)
 	c.done = make([]chan struct{}, n)
 	for i := 1; i <= n; i++ {
 		state := filepath.Join(c.dir, fmt.Sprintf("state%d", i))
@@ -128,7 +110,7 @@ func (c *cluster) start(i int) {
 	c.t.Helper()
 	cmd := exec.Command("ip", "netns", "exec", c.lab.Name(fmt.Sprintf("n%d", i)), os.Args[0], "-f", "-c", c.confPath(i))
 	cmd.Env = append(append(os.Environ(), "COROSYNCD_TEST_MAIN=1"), c.env...)
-	log := &lockedBuffer{}
+	log := &refcorosync.Output{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)

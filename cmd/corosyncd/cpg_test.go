@@ -40,13 +40,13 @@ type cpgClient struct {
 	t    *testing.T
 	name string
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *refcorosync.Output
 	done chan struct{}
 }
 
 func startCPGClient(t *testing.T, name string, cmd *exec.Cmd) *cpgClient {
 	t.Helper()
-	c := &cpgClient{t: t, name: name, cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
+	c := &cpgClient{t: t, name: name, cmd: cmd, out: &refcorosync.Output{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = c.out, c.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

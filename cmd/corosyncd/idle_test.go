@@ -34,7 +34,7 @@ func (c *cluster) startReference(i int) {
 	c.t.Helper()
 	cmd := refcorosync.ServeCommand(c.lab.Name(fmt.Sprintf("n%d", i)), c.confPath(i))
 	c.reference = append(c.reference, i)
-	log := &lockedBuffer{}
+	log := &refcorosync.Output{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)

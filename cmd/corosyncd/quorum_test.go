@@ -162,7 +162,7 @@ func quorumRun(t *testing.T, reference bool, sc qscenario) (outs []string, codes
 			outs, codes = append(outs, c.trackQuorum(st.on, st.trackKill)), append(codes, 0)
 		case st.monitorKill > 0:
 			cmd := exec.Command("ip", "netns", "exec", c.lab.Name(fmt.Sprintf("n%d", st.on)), "timeout", "60", "stdbuf", "-oL", "corosync-quorumtool", "-m")
-			var out lockedBuffer
+			var out refcorosync.Output
 			cmd.Stdout, cmd.Stderr = &out, &out
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)

@@ -83,7 +83,7 @@ func compareStatsShape(t *testing.T, theirs, ours map[string]statsValue, sameVal
 
 // ourOneNode starts our daemon on oneNodeConf in a namespace of its own and waits until it
 // provides service; it is stopped with SIGTERM at the end of the test.
-func ourOneNode(t *testing.T) (*refcorosync.Netns, *exec.Cmd, *lockedBuffer) {
+func ourOneNode(t *testing.T) (*refcorosync.Netns, *exec.Cmd, *refcorosync.Output) {
 	t.Helper()
 	dir := t.TempDir()
 	ns := refcorosync.NewNetns(t)
@@ -93,7 +93,7 @@ func ourOneNode(t *testing.T) (*refcorosync.Netns, *exec.Cmd, *lockedBuffer) {
 	}
 	cmd := ns.Command(os.Args[0], "-f", "-c", conf)
 	cmd.Env = append(os.Environ(), "COROSYNCD_TEST_MAIN=1")
-	log := &lockedBuffer{}
+	log := &refcorosync.Output{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -144,7 +144,7 @@ func TestStatsMapThroughCmapctl(t *testing.T) {
 	}
 
 	tracker := ns.Command("timeout", "20", "stdbuf", "-oL", "corosync-cmapctl", "-m", "stats", "-T", "stats.ipcs.")
-	tracked := &lockedBuffer{}
+	tracked := &refcorosync.Output{}
 	tracker.Stdout, tracker.Stderr = tracked, tracked
 	quit, err := tracker.StdinPipe()
 	if err != nil {

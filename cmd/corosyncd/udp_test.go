@@ -15,11 +15,11 @@ import (
 
 // startOurs runs our daemon on conf inside ns until the test ends (SIGTERM, so that it
 // removes the IPC files of the tools that used it) and waits until it is ready.
-func startOurs(t *testing.T, ns *refcorosync.Netns, conf string) *lockedBuffer {
+func startOurs(t *testing.T, ns *refcorosync.Netns, conf string) *refcorosync.Output {
 	t.Helper()
 	cmd := ns.Command(os.Args[0], "-f", "-c", conf)
 	cmd.Env = append(os.Environ(), "COROSYNCD_TEST_MAIN=1")
-	log := &lockedBuffer{}
+	log := &refcorosync.Output{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

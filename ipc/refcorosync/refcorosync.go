@@ -90,7 +90,7 @@ type Instance struct {
 	// ConfPath is the corosync.conf it runs on.
 	ConfPath string
 	cmd      *exec.Cmd
-	log      *lockedBuffer
+	log      *Output
 	waitErr  chan error
 	exited   chan struct{}
 }
@@ -146,7 +146,7 @@ func start(dir string, opts Options) (*Instance, error) {
 		return nil, err
 	}
 	ns := netns.Name
-	inst := &Instance{Netns: netns, ConfPath: filepath.Join(dir, "corosync.conf"), log: &lockedBuffer{}, waitErr: make(chan error, 1), exited: make(chan struct{})}
+	inst := &Instance{Netns: netns, ConfPath: filepath.Join(dir, "corosync.conf"), log: &Output{}, waitErr: make(chan error, 1), exited: make(chan struct{})}
 	fail := func(err error) (*Instance, error) {
 		netns.Close()
 		return nil, err
@@ -340,24 +340,6 @@ func (i *Instance) Stop() error {
 	return errors.Join(errs...)
 }
 
-// lockedBuffer collects the daemon's output from the exec package's copying goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // ShmNames lists /dev/shm, for leftover checks around a test.
 func ShmNames() map[string]bool {
 	names := map[string]bool{}
@@ -391,4 +373,25 @@ func ShmLeftovers(before map[string]bool, limit time.Duration) []string {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// Output collects a process's output from the exec package's copying goroutines while
+// tests read it: a bytes.Buffer behind a mutex.
+type Output struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (b *Output) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String is everything written so far.
+func (b *Output) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

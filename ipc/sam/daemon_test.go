@@ -1,7 +1,6 @@
 package sam
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,23 +19,6 @@ import (
 // quorumDaemonEnv narrows the daemons the quorum-loss tests run against (both by default):
 // "ours" or "reference" (corosync 3.1.7).
 const quorumDaemonEnv = "SAM_TEST_QUORUM_DAEMON"
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // daemon is a running one-node cluster in a network namespace of the test's own.
 type daemon struct {
@@ -124,7 +105,7 @@ quorum {
 		t.Fatal(err)
 	}
 	cmd := ns.Command(bin, "-f", "-c", conf)
-	log := &lockedBuffer{}
+	log := &refcorosync.Output{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -188,7 +169,7 @@ func gccSAM(t *testing.T) string {
 type prog struct {
 	t    *testing.T
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *refcorosync.Output
 	done chan struct{}
 }
 
@@ -196,7 +177,7 @@ func (d *daemon) run(t *testing.T, bin string, args ...string) *prog {
 	t.Helper()
 	cmd := d.ns.Command(bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	p := &prog{t: t, cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
+	p := &prog{t: t, cmd: cmd, out: &refcorosync.Output{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,41 +1,21 @@
 package cmapsvc
 
 import (
-	"bytes"
 	"io"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/corosync-go/corosync/ipc/refcorosync"
 )
 
-// lockedBuffer collects a command's output while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // tracking is a corosync-cmapctl -t/-T running in a namespace, line-buffered (stdbuf) so
 // the test sees its notifications as they come.
 type tracking struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
-	out   *lockedBuffer
+	out   *refcorosync.Output
 	done  chan error
 }
 
@@ -46,7 +26,7 @@ const trackReady = "Type \"q\" to finish\n"
 func startTracking(t *testing.T, ns *refcorosync.Netns, args ...string) *tracking {
 	t.Helper()
 	cmd := ns.Command("timeout", append([]string{"20", "stdbuf", "-oL", "corosync-cmapctl"}, args...)...)
-	tr := &tracking{cmd: cmd, out: &lockedBuffer{}, done: make(chan error, 1)}
+	tr := &tracking{cmd: cmd, out: &refcorosync.Output{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = tr.out, tr.out
 	var err error
 	if tr.stdin, err = cmd.StdinPipe(); err != nil {

@@ -1,14 +1,12 @@
 package wdsvc
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"net"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -66,29 +64,11 @@ resources {
 }
 `
 
-// lockedBuffer is a bytes.Buffer for concurrent log writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // ours runs our mon and wd engines on refConf's resources keys, with cmap served over IPC
 // in a namespace of the test's own, logging as corosync does to a buffer.
 type ours struct {
 	ns  *refcorosync.Netns
-	log *lockedBuffer
+	log *refcorosync.Output
 }
 
 func startOurs(t *testing.T) *ours {
@@ -102,7 +82,7 @@ func startOurs(t *testing.T) *ours {
 		v, _ := cfg.Get(k)
 		m.Set(k, v.ICMAP())
 	}
-	o := &ours{ns: refcorosync.NewNetns(t), log: &lockedBuffer{}}
+	o := &ours{ns: refcorosync.NewNetns(t), log: &refcorosync.Output{}}
 	lcfg, err := logsys.FromKeys(map[string]string{"logging.to_stderr": "yes", "logging.to_syslog": "no", "logging.timestamp": "off", "logging.debug": "on"})
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@
 package refcluster
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -32,7 +30,7 @@ type Cluster struct {
 	dir    string
 	procs  []*exec.Cmd
 	done   []chan struct{}
-	logs   []*lockedBuffer
+	logs   []*refcorosync.Output
 }
 
 // Addr is node i's address.
@@ -50,7 +48,7 @@ func New(t testing.TB, n int) *Cluster {
 		t.Skip("skipping: " + why)
 	}
 	c := &Cluster{t: t, lab: netns.NewLab(), dir: t.TempDir(),
-		procs: make([]*exec.Cmd, n), done: make([]chan struct{}, n), logs: make([]*lockedBuffer, n)}
+		procs: make([]*exec.Cmd, n), done: make([]chan struct{}, n), logs: make([]*refcorosync.Output, n)}
 	t.Cleanup(func() {
 		for i := range c.procs {
 			c.Stop(i + 1)
@@ -107,7 +105,7 @@ func (c *Cluster) Start(i int, conf string) {
 		daemon = refcorosync.Binary
 	}
 	cmd := refcorosync.ServeBinaryCommand(c.Node(i).Name, daemon, path)
-	log := &lockedBuffer{}
+	log := &refcorosync.Output{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)
@@ -160,23 +158,6 @@ func (c *Cluster) Log(i int) string {
 		return ""
 	}
 	return c.logs[i-1].String()
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // NewOurs is New with our corosyncd, built for the test, as every node's daemon: the
