@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"github.com/corosync-go/corosync/ipc/refcorosync"
 	"io"
 	"os"
 	"sort"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/corosync-go/corosync/ipc"
 	"github.com/corosync-go/corosync/ipc/cmap"
+	"github.com/corosync-go/corosync/ipc/refcorosync"
 )
 
 // fakeStore is an in-memory cmap with the daemon's answers for missing and read-only keys.

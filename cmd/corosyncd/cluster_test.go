@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/corosync-go/corosync/ipc/refcorosync"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/corosync-go/corosync/ipc/cmap"
+	"github.com/corosync-go/corosync/ipc/refcorosync"
 	"github.com/corosync-go/corosync/l0_link/netns"
 	transport "github.com/corosync-go/corosync/l1_transport"
 )
