@@ -88,14 +88,13 @@ func (t *shmTransport) serve(dispatch func([]byte) bool) {
 	}
 }
 
-// serverSpin is how long the server polls the request ring after serving one before it
-// sleeps on the doorbell: a client that sends its next request within that time is
-// served without a wake-up (which costs tens of microseconds on these VMs).
-const serverSpin = 20 * time.Microsecond
-
-// spinForRequest polls the request semaphore for serverSpin; true means a request is
-// there (its doorbell byte is read later, with the rest).
+// spinForRequest polls the request semaphore for the server's RequestSpin; true means a
+// request is there (its doorbell byte is read later, with the rest).
 func (t *shmTransport) spinForRequest() (found bool) {
+	spin := t.c.s.cfg.RequestSpin
+	if spin < 0 {
+		return false
+	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	if t.released {
@@ -107,7 +106,7 @@ func (t *shmTransport) spinForRequest() (found bool) {
 			found = false
 		}
 	}()
-	for end := time.Now().Add(serverSpin); time.Now().Before(end); {
+	for end := time.Now().Add(spin); time.Now().Before(end); {
 		if uint32(t.req.sem().Load()) > 0 {
 			return true
 		}

@@ -122,3 +122,27 @@ func TestRingWrapsAndRefusesWhenFull(t *testing.T) {
 		t.Fatalf("semaphore %d, want %d committed chunks", v, n)
 	}
 }
+
+// TestRequestSpinOff: with RequestSpin negative a connection never polls its request ring
+// (a daemon under realtime scheduling must not); by default it finds a waiting request.
+func TestRequestSpinOff(t *testing.T) {
+	for _, c := range []struct {
+		spin time.Duration
+		want bool
+	}{{0, true}, {-1, false}} {
+		srv := NewServer(Config{ShmDir: t.TempDir(), RequestSpin: c.spin})
+		me := Creds{UID: uint32(os.Getuid()), GID: uint32(os.Getgid())}
+		r, err := srv.createRing(t.TempDir()+"/r", 4096, me)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.write([]byte("request")); err != nil {
+			t.Fatal(err)
+		}
+		tr := &shmTransport{c: &Conn{s: srv}, req: r}
+		if got := tr.spinForRequest(); got != c.want {
+			t.Errorf("RequestSpin %v: spinForRequest found a waiting request: %v, want %v", c.spin, got, c.want)
+		}
+		r.release()
+	}
+}
