@@ -17,8 +17,9 @@ type transport interface {
 	// (setup socket closed, client error, or close).
 	serve(dispatch func(msg []byte) bool)
 	respond(msg []byte) error
-	// sendEvent delivers one event, waiting at most the server's SendTimeout.
-	sendEvent(msg []byte, done <-chan struct{}) error
+	// sendEvents delivers msg, then those next gives while it gives any, in order, each
+	// waiting at most the server's SendTimeout; written runs after each is handed over.
+	sendEvents(msg []byte, next func() ([]byte, bool), done <-chan struct{}, written func()) error
 	setFlow(level int32)
 	// close unblocks serve and sendEvent; cleanup then releases files and memory.
 	close()
@@ -152,16 +153,25 @@ func (c *Conn) Event(msg []byte) error {
 }
 
 func (c *Conn) writeEvents() {
+	// next takes the events queued meanwhile, so that the shm transport announces them
+	// with one doorbell write (a cpg frame's deliveries) instead of one each.
+	next := func() ([]byte, bool) {
+		select {
+		case m := <-c.events:
+			return m, true
+		default:
+			return nil, false
+		}
+	}
 	for {
 		select {
 		case <-c.done:
 			return
 		case msg := <-c.events:
-			if err := c.tr.sendEvent(msg, c.done); err != nil {
+			if err := c.tr.sendEvents(msg, next, c.done, c.noteEventSent); err != nil {
 				c.drop("cannot deliver an event", err)
 				return
 			}
-			c.noteEventSent()
 		}
 	}
 }

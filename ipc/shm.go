@@ -21,6 +21,7 @@ type shmTransport struct {
 	mu                sync.RWMutex // RLock to use the rings, Lock to release them
 	req, resp, ev     *ring
 	released          bool
+	bells             []byte // zero bytes for event doorbells (writeEvents' goroutine only)
 }
 
 func (s *Server) newShmTransport(c *Conn, desc string) (*shmTransport, error) {
@@ -88,14 +89,13 @@ func (t *shmTransport) serve(dispatch func([]byte) bool) {
 	}
 }
 
-// serverSpin is how long the server polls the request ring after serving one before it
-// sleeps on the doorbell: a client that sends its next request within that time is
-// served without a wake-up (which costs tens of microseconds on these VMs).
-const serverSpin = 20 * time.Microsecond
-
-// spinForRequest polls the request semaphore for serverSpin; true means a request is
-// there (its doorbell byte is read later, with the rest).
+// spinForRequest polls the request semaphore for the server's RequestSpin; true means a
+// request is there (its doorbell byte is read later, with the rest).
 func (t *shmTransport) spinForRequest() (found bool) {
+	spin := t.c.s.cfg.RequestSpin
+	if spin < 0 {
+		return false
+	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	if t.released {
@@ -107,7 +107,7 @@ func (t *shmTransport) spinForRequest() (found bool) {
 			found = false
 		}
 	}()
-	for end := time.Now().Add(serverSpin); time.Now().Before(end); {
+	for end := time.Now().Add(spin); time.Now().Before(end); {
 		if uint32(t.req.sem().Load()) > 0 {
 			return true
 		}
@@ -167,13 +167,67 @@ func (t *shmTransport) respond(msg []byte) error {
 	return t.write(t.resp, msg, t.c.s.responseWait(), t.c.done, false)
 }
 
-func (t *shmTransport) sendEvent(msg []byte, done <-chan struct{}) error {
-	if err := t.write(t.ev, msg, t.c.s.cfg.SendTimeout, done, true); err != nil {
-		return err
+func (t *shmTransport) sendEvents(msg []byte, next func() ([]byte, bool), done <-chan struct{}, written func()) error {
+	// Events written but not yet announced: the client learns of events from their
+	// doorbells, so they are announced before any wait for room in the ring, and in
+	// bounded batches.
+	unrung := 0
+	for {
+		err := errRingFull
+		if unrung > 0 {
+			err = t.tryWrite(t.ev, msg)
+			if err != nil && !errors.Is(err, errRingFull) {
+				return err
+			}
+		}
+		if err != nil {
+			if err := t.ringBells(unrung); err != nil {
+				return err
+			}
+			unrung = 0
+			if err := t.write(t.ev, msg, t.c.s.cfg.SendTimeout, done, true); err != nil {
+				return err
+			}
+		}
+		unrung++
+		written()
+		if unrung == eventBellsMax {
+			if err := t.ringBells(unrung); err != nil {
+				return err
+			}
+			unrung = 0
+		}
+		var ok bool
+		if msg, ok = next(); !ok {
+			return t.ringBells(unrung)
+		}
 	}
-	// The doorbell: clients poll the setup socket for events.
+}
+
+// eventBellsMax bounds the events announced by one doorbell write.
+const eventBellsMax = 64
+
+// tryWrite puts msg on r if it has room now.
+func (t *shmTransport) tryWrite(r *ring, msg []byte) error {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.released {
+		return net.ErrClosed
+	}
+	return r.write(msg)
+}
+
+// ringBells writes n event doorbells at once, one byte per event (libqb's clients read one
+// for each event they take); clients poll the setup socket for events.
+func (t *shmTransport) ringBells(n int) error {
+	if n == 0 {
+		return nil
+	}
+	if cap(t.bells) < n {
+		t.bells = make([]byte, n)
+	}
 	t.c.setup.SetWriteDeadline(time.Now().Add(t.c.s.cfg.SendTimeout))
-	_, err := t.c.setup.Write([]byte{0})
+	_, err := t.c.setup.Write(t.bells[:n])
 	return err
 }
 

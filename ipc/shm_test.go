@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -120,5 +121,90 @@ func TestRingWrapsAndRefusesWhenFull(t *testing.T) {
 	}
 	if v := uint32(r.sem().Load()); v != uint32(n) {
 		t.Fatalf("semaphore %d, want %d committed chunks", v, n)
+	}
+}
+
+// TestRequestSpinOff: with RequestSpin negative a connection never polls its request ring
+// (a daemon under realtime scheduling must not); by default it finds a waiting request.
+func TestRequestSpinOff(t *testing.T) {
+	for _, c := range []struct {
+		spin time.Duration
+		want bool
+	}{{0, true}, {-1, false}} {
+		srv := NewServer(Config{ShmDir: t.TempDir(), RequestSpin: c.spin})
+		me := Creds{UID: uint32(os.Getuid()), GID: uint32(os.Getgid())}
+		r, err := srv.createRing(t.TempDir()+"/r", 4096, me)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.write([]byte("request")); err != nil {
+			t.Fatal(err)
+		}
+		tr := &shmTransport{c: &Conn{s: srv}, req: r}
+		if got := tr.spinForRequest(); got != c.want {
+			t.Errorf("RequestSpin %v: spinForRequest found a waiting request: %v, want %v", c.spin, got, c.want)
+		}
+		r.release()
+	}
+}
+
+// TestEventBellsBatched: events queued together are announced with one doorbell write of
+// one byte each (on a seqpacket pair each write is one record), and all of them are on the
+// ring in order.
+func TestEventBellsBatched(t *testing.T) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_SEQPACKET, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := make([]*net.UnixConn, 2)
+	for i, fd := range fds {
+		f := os.NewFile(uintptr(fd), "setup")
+		c, err := net.FileConn(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns[i] = c.(*net.UnixConn)
+		defer c.Close()
+	}
+	srv := NewServer(Config{ShmDir: t.TempDir()})
+	me := Creds{UID: uint32(os.Getuid()), GID: uint32(os.Getgid())}
+	r, err := srv.createRing(t.TempDir()+"/ev", 1<<16, me)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.release()
+	c := &Conn{s: srv, setup: conns[0], done: make(chan struct{})}
+	tr := &shmTransport{c: c, ev: r}
+	queued := [][]byte{[]byte("e1"), []byte("e2"), []byte("e3"), []byte("e4")}
+	next := func() ([]byte, bool) {
+		if len(queued) == 0 {
+			return nil, false
+		}
+		m := queued[0]
+		queued = queued[1:]
+		return m, true
+	}
+	written := 0
+	if err := tr.sendEvents([]byte("e0"), next, c.done, func() { written++ }); err != nil {
+		t.Fatal(err)
+	}
+	if written != 5 {
+		t.Fatalf("%d events reported written, want 5", written)
+	}
+	conns[1].SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 64)
+	n, err := conns[1].Read(buf)
+	if err != nil || n != 5 {
+		t.Fatalf("first doorbell write: %d bytes (%v), want 5 at once", n, err)
+	}
+	for i := range 5 {
+		if !r.semTryWait() {
+			t.Fatalf("event %d not on the ring", i)
+		}
+		got, err := r.read(buf)
+		if err != nil || string(got) != fmt.Sprintf("e%d", i) {
+			t.Fatalf("event %d: %q %v", i, got, err)
+		}
 	}
 }

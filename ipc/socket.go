@@ -120,6 +120,16 @@ func (t *socketTransport) respond(msg []byte) error {
 	return nil
 }
 
+func (t *socketTransport) sendEvents(msg []byte, next func() ([]byte, bool), done <-chan struct{}, written func()) error {
+	for ok := true; ok; msg, ok = next() {
+		if err := t.sendEvent(msg, done); err != nil {
+			return err
+		}
+		written()
+	}
+	return nil
+}
+
 func (t *socketTransport) sendEvent(msg []byte, done <-chan struct{}) error {
 	if err := t.send(t.evSock, t.evAddr, msg, t.c.s.cfg.SendTimeout, done); err != nil {
 		return err

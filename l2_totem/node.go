@@ -106,6 +106,7 @@ type Node struct {
 	heldToken       []byte // a token the representative holds on an idle ring
 	holdBelieved    bool   // a non-representative's guess that the token is being held
 	holdCancelSent  bool
+	onVisit         func() // OnTokenVisit's hook
 	stable          uint64 // every member has every frame up to here
 	released        uint64 // deliveries acknowledged by Advance: releasable when stable
 	retiredStores   []*store
@@ -220,6 +221,20 @@ func (n *Node) Submit(payload []byte, safe bool) error {
 		}
 	}
 	return nil
+}
+
+// OnTokenVisit registers f to run at the start of each operational token visit, before
+// the visit takes new frames from the queue: a layer above that packs messages into frames
+// can hand over its partly filled frame just in time, as corosync's totempg does when the
+// token arrives, instead of sending it early with few messages in it. f may call Submit.
+func (n *Node) OnTokenVisit(f func()) { n.onVisit = f }
+
+// TokenExpected reports whether a token visit is on its way: the node is operational and
+// neither holds an idle ring's token nor believes the representative holds one. A frame
+// queued while it is false may wait for a hold to end unless it is submitted now, which
+// releases or cancels the hold.
+func (n *Node) TokenExpected() bool {
+	return n.state == StateOperational && n.heldToken == nil && !n.holdBelieved
 }
 
 // Leave announces that this node leaves the ring now (corosync: a join with the node in its

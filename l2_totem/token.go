@@ -30,6 +30,13 @@ func (n *Node) processToken(tok *Message) {
 		n.stable = max(n.stable, min(tok.Aru, n.lastFwdAru))
 	}
 
+	// The token is here, so it is not held elsewhere: frames the hook submits need no
+	// hold cancel. The guess is made again at the end of the visit.
+	n.holdBelieved = false
+	if n.onVisit != nil && n.state == StateOperational {
+		n.onVisit()
+	}
+
 	// Flow control: the ring's window, this node's per-visit limit, and its backlog share.
 	allowed := 0
 	if fcc := int(tok.FCC); fcc < n.cfg.WindowSize {

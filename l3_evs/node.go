@@ -130,11 +130,13 @@ func NewNode(cfg Config, persistedRingSeq uint64, now time.Duration) (*Node, err
 	if err != nil {
 		return nil, err
 	}
-	return &Node{
+	n := &Node{
 		cfg: cfg, srp: srp, id: cfg.Totem.NodeID,
 		partials: map[totem.NodeID]*partial{},
 		stats:    Stats{BadFramesByReason: map[string]uint64{}},
-	}, nil
+	}
+	srp.OnTokenVisit(n.tokenVisit)
+	return n, nil
 }
 
 // Totem gives read access to the ring state machine (state, ring, stats, HasFrame).
@@ -254,10 +256,15 @@ func (n *Node) flushOpen() bool {
 	return true
 }
 
-// Ready flushes the packed frame when the ring's next token visit has room for it (so that
-// frames fill up under load but go out at once when the ring is idle), then returns outputs.
+// tokenVisit hands the packed frame to the ring as the token arrives, so that it carries
+// every message submitted since the last visit (corosync's totempg does the same).
+func (n *Node) tokenVisit() { n.flushOpen() }
+
+// Ready flushes the packed frame only when no token visit is on its way (an idle ring whose
+// token is held, or a ring not operational): otherwise the frame keeps filling until the
+// token arrives or it is full. Then it returns the outputs.
 func (n *Node) Ready() *Ready {
-	if len(n.open) > 0 && n.srp.PendingFrames() < n.cfg.Totem.MaxMessages {
+	if len(n.open) > 0 && !n.srp.TokenExpected() {
 		n.flushOpen()
 	}
 	r := n.srp.Ready()

@@ -125,3 +125,51 @@ func FuzzDeliverFrame(f *testing.F) {
 		}
 	})
 }
+
+// TestPackedFrameWaitsForToken: on an idle ring (the token held) a message goes out at
+// once; while a token visit is on its way, messages keep filling the open frame and the
+// visit takes them together in one frame, as corosync's totempg does.
+func TestPackedFrameWaitsForToken(t *testing.T) {
+	n, step := soloNode(t)
+	step() // idle: the representative holds the token
+	if n.Totem().TokenExpected() {
+		t.Fatal("an idle solo ring expects a token visit")
+	}
+	if err := n.Submit(1, []byte("a"), Agreed); err != nil {
+		t.Fatal(err)
+	}
+	n.Ready()
+	n.Advance()
+	if got := n.Stats().FramesPacked; got != 1 {
+		t.Fatalf("idle ring: %d frames handed to the ring, want 1 at once", got)
+	}
+	if !n.Totem().TokenExpected() {
+		t.Fatal("the held token was not released by the submit")
+	}
+	for _, m := range []string{"b", "c", "d"} {
+		if err := n.Submit(1, []byte(m), Agreed); err != nil {
+			t.Fatal(err)
+		}
+		n.Ready()
+		n.Advance()
+	}
+	if got := n.Stats().FramesPacked; got != 1 {
+		t.Fatalf("token on its way: %d frames handed to the ring, want the open frame kept", got)
+	}
+	n.Tick(n.NextDeadline()) // the token's visit
+	if got := n.Stats().FramesPacked; got != 2 {
+		t.Fatalf("after the token visit: %d frames handed to the ring, want 2", got)
+	}
+	var msgs []Event
+	for _, e := range step() {
+		if e.Kind == EventMessage {
+			msgs = append(msgs, e)
+		}
+	}
+	if len(msgs) != 4 {
+		t.Fatalf("delivered %d messages, want 4", len(msgs))
+	}
+	if msgs[1].Seq != msgs[2].Seq || msgs[2].Seq != msgs[3].Seq || msgs[0].Seq == msgs[1].Seq {
+		t.Fatalf("frames of a b c d: %d %d %d %d; want a alone and b c d together", msgs[0].Seq, msgs[1].Seq, msgs[2].Seq, msgs[3].Seq)
+	}
+}

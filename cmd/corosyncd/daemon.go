@@ -184,7 +184,10 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 	if err != nil {
 		return err
 	}
-	applyScheduling(plan, linuxSched{}, d.sub("MAIN"))
+	realtime := applyScheduling(plan, linuxSched{}, d.sub("MAIN"))
+	if realtime {
+		oneProcessor(d.sub("MAIN"))
+	}
 
 	seqs := newRingSeqStore(conf.stateDir, conf.nodeID)
 	seq, err := seqs.load()
@@ -235,6 +238,7 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 		Authorize:          d.authorize(),
 		Transport:          keys["system.qb_ipc_type"],
 		ConnectionsChanged: d.cmap.StatsKeysChanged,
+		RequestSpin:        requestSpin(realtime),
 		Log:                d.sub("QB"),
 	})
 	if n := d.srv.RemoveStale("cmap", "cfg", cpgsvc.IPCName, "quorum", "votequorum"); n > 0 {

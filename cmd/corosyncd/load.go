@@ -8,9 +8,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/corosync-go/corosync/ipc/cmap"
+	totem "github.com/corosync-go/corosync/l2_totem"
 	evs "github.com/corosync-go/corosync/l3_evs"
 	"github.com/corosync-go/corosync/l4_services/config"
 	"github.com/corosync-go/corosync/l4_services/icmap"
@@ -132,6 +134,24 @@ func text(m *icmap.Map) map[string]string {
 	return out
 }
 
+// frameBytes is the largest totem frame payload. corosync 3.1.7 sizes frames by net_mtu:
+// totem.netmtu when set, else KNET_MAX_PACKET_SIZE (65536) on knet, whose links fragment,
+// and 1500 on udp and udpu; its headers take the rest. l2's default takes 100 bytes from
+// 1500 for them, and l2 bounds a frame at MaxFrameBytes. Packing small messages into
+// 64 KiB frames, as corosync does on knet, is most of cpg's throughput under load.
+func frameBytes(m *icmap.Map) int {
+	mtu := 65536
+	if v, err := m.Get("totem.transport"); err == nil && (v.String() == "udp" || v.String() == "udpu") {
+		mtu = 1500
+	}
+	if v, err := m.Get("totem.netmtu"); err == nil {
+		if u, err := strconv.ParseUint(v.String(), 10, 32); err == nil && u > 0 {
+			mtu = int(u)
+		}
+	}
+	return min(max(mtu-(1500-totem.DefaultFrameBytesMax), 64), totem.MaxFrameBytes)
+}
+
 // totemConfig builds the Totem parameters from runtime.config.totem.*, the values in force
 // (the token there already includes token_coefficient).
 func totemConfig(m *icmap.Map, nodeID uint32) evs.TotemConfig {
@@ -162,6 +182,8 @@ func totemConfig(m *icmap.Map, nodeID uint32) evs.TotemConfig {
 	c.WindowSize = n("window_size", c.WindowSize)
 	c.MaxMessages = n("max_messages", c.MaxMessages)
 	c.TokenRetransmitsBeforeLoss = n("token_retransmits_before_loss_const", c.TokenRetransmitsBeforeLoss)
+	c.FrameBytesMax = frameBytes(m)
+	c.PendingFramesMax = 0 // derived from the frame size by Validate, as corosync's MESSAGE_QUEUE_MAX
 	c.Incarnation = uint32(time.Now().UnixNano())
 	return c
 }

@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"os"
+	"runtime"
 	"strconv"
+	"time"
 
 	"github.com/corosync-go/corosync/l4_services/logsys"
 )
@@ -67,8 +70,9 @@ type schedSystem interface {
 
 // applyScheduling is corosync's sequence: optional move to the root cgroup, SCHED_RR (in
 // auto mode a failure moves to the root cgroup and tries again), then the nice value
-// (maximum when realtime scheduling failed), then locked memory.
-func applyScheduling(p schedPlan, sys schedSystem, log *slog.Logger) {
+// (maximum when realtime scheduling failed), then locked memory. It reports whether the
+// process runs under SCHED_RR.
+func applyScheduling(p schedPlan, sys schedSystem, log *slog.Logger) (realtime bool) {
 	if p.cgroup {
 		_ = sys.MoveToRootCgroup() // not fatal, as in corosync
 	}
@@ -84,6 +88,7 @@ func applyScheduling(p schedPlan, sys schedSystem, log *slog.Logger) {
 			prio = math.MinInt32
 		} else {
 			prio = 0
+			realtime = true
 		}
 	}
 	if prio != 0 {
@@ -92,6 +97,7 @@ func applyScheduling(p schedPlan, sys schedSystem, log *slog.Logger) {
 		}
 	}
 	sys.LockMemory(log)
+	return realtime
 }
 
 // setRR is corosync_set_rr_scheduler; silent drops its warnings.
@@ -110,4 +116,28 @@ func setRR(sys schedSystem, log *slog.Logger, silent bool) error {
 		return err
 	}
 	return nil
+}
+
+// oneProcessor runs the daemon's Go code on one processor at a time (GOMAXPROCS 1) under
+// SCHED_RR, unless the GOMAXPROCS environment variable says otherwise. corosync is one
+// thread, so at realtime priority it takes at most one CPU. With more processors Go's
+// runtime keeps threads spinning for work between goroutine hand-offs, and at realtime
+// priority they starve every ordinary process, the IPC clients included (perf/RESULTS.md,
+// issue #6). Threads blocked in system calls do not count against the limit.
+func oneProcessor(log *slog.Logger) {
+	if os.Getenv("GOMAXPROCS") != "" {
+		return
+	}
+	if prev := runtime.GOMAXPROCS(1); prev != 1 {
+		log.Debug(fmt.Sprintf("realtime scheduling: Go code runs on one processor (was %d)", prev))
+	}
+}
+
+// requestSpin is the IPC server's RequestSpin: no polling under SCHED_RR, where it would
+// keep the CPU from the clients (and, on one processor, from the daemon's other work).
+func requestSpin(realtime bool) time.Duration {
+	if realtime {
+		return -1
+	}
+	return 0 // the default
 }

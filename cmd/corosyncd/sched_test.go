@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -49,19 +51,20 @@ func TestSchedulingFollowsCorosync(t *testing.T) {
 		calls string
 		prio  int
 		logs  []string
+		noRT  bool // SCHED_RR not in effect
 	}{
 		{name: "default: rr works", calls: "rr"},
 		{name: "auto: rr refused, moved to the root cgroup, refused again, max priority",
-			rr: []error{syscall.EPERM, syscall.EPERM}, calls: "rr cgroup rr prio", prio: math.MinInt32,
+			rr: []error{syscall.EPERM, syscall.EPERM}, calls: "rr cgroup rr prio", prio: math.MinInt32, noRT: true,
 			logs: []string{"Could not set SCHED_RR at priority 99: Operation not permitted (1)", "Could not set priority -2147483648: Permission denied (13)"}},
 		{name: "auto: rr works after the move", rr: []error{syscall.EPERM}, calls: "rr cgroup rr"},
 		{name: "cgroup yes", keys: map[string]string{"system.move_to_root_cgroup": "yes"}, calls: "cgroup rr"},
 		{name: "cgroup no: one try, logged", keys: map[string]string{"system.move_to_root_cgroup": "no"},
-			rr: []error{syscall.EPERM}, calls: "rr prio", prio: math.MinInt32,
+			rr: []error{syscall.EPERM}, calls: "rr prio", prio: math.MinInt32, noRT: true,
 			logs: []string{"Could not set SCHED_RR at priority 99: Operation not permitted (1)"}},
-		{name: "no rr, priority 5", keys: map[string]string{"system.sched_rr": "no", "system.priority": "5"}, calls: "prio", prio: 5,
+		{name: "no rr, priority 5", keys: map[string]string{"system.sched_rr": "no", "system.priority": "5"}, calls: "prio", prio: 5, noRT: true,
 			logs: []string{"Could not set priority 5: Permission denied (13)"}},
-		{name: "no rr, priority min", keys: map[string]string{"system.sched_rr": "no", "system.priority": "min"}, calls: "prio", prio: math.MaxInt32,
+		{name: "no rr, priority min", keys: map[string]string{"system.sched_rr": "no", "system.priority": "min"}, calls: "prio", prio: math.MaxInt32, noRT: true,
 			logs: []string{"Could not set priority 2147483647: Permission denied (13)"}},
 		{name: "rr works: priority ignored", keys: map[string]string{"system.priority": "max"}, calls: "rr"},
 	} {
@@ -72,7 +75,9 @@ func TestSchedulingFollowsCorosync(t *testing.T) {
 			}
 			var buf bytes.Buffer
 			f := &fakeSched{rrErr: c.rr}
-			applyScheduling(plan, f, slog.New(slog.NewTextHandler(&buf, nil)))
+			if rt := applyScheduling(plan, f, slog.New(slog.NewTextHandler(&buf, nil))); rt == c.noRT {
+				t.Errorf("realtime %v, want %v", rt, !c.noRT)
+			}
 			if got := strings.Join(f.calls, " "); got != c.calls {
 				t.Errorf("calls %q, want %q", got, c.calls)
 			}
@@ -153,5 +158,27 @@ func checkRealtime(t *testing.T, pid int) {
 		if a.Policy != unix.SCHED_RR || a.Priority != 99 {
 			t.Fatalf("daemon thread %d: policy %d priority %d, want SCHED_RR 99", tid, a.Policy, a.Priority)
 		}
+	}
+}
+
+// TestRealtimeLimitsTheDaemon: under SCHED_RR the daemon's Go code runs on one processor
+// (unless GOMAXPROCS is set) and its IPC connections do not poll for requests.
+func TestRealtimeLimitsTheDaemon(t *testing.T) {
+	prev := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(prev)
+	runtime.GOMAXPROCS(2)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	t.Setenv("GOMAXPROCS", "2")
+	oneProcessor(log)
+	if n := runtime.GOMAXPROCS(0); n != 2 {
+		t.Errorf("GOMAXPROCS set in the environment: %d processors, want 2", n)
+	}
+	os.Unsetenv("GOMAXPROCS")
+	oneProcessor(log)
+	if n := runtime.GOMAXPROCS(0); n != 1 {
+		t.Errorf("%d processors under SCHED_RR, want 1", n)
+	}
+	if requestSpin(true) >= 0 || requestSpin(false) != 0 {
+		t.Errorf("request spin: realtime %v, otherwise %v", requestSpin(true), requestSpin(false))
 	}
 }

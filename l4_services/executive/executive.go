@@ -293,6 +293,9 @@ func (x *Executive) Run(ctx context.Context) error {
 		leave := x.leave
 		x.mu.Unlock()
 
+		// Messages submitted meanwhile go into the open frame first: a token among the
+		// packets takes that frame with it.
+		x.takeQueue()
 		now := x.now()
 		for i := range inbox {
 			x.node.Receive(now, inbox[i].buf)
