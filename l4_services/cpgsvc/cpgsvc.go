@@ -72,6 +72,9 @@ type client struct {
 	transition, initTr uint64
 	iters              []uint64
 	zc                 map[uint64]*zcMap
+	// mcastBuf holds the encoding of the connection's last multicast; only its request
+	// goroutine touches it, so it needs no lock.
+	mcastBuf []byte
 }
 
 // proc is corosync's struct process_info: a member of a group, on any node.
@@ -795,7 +798,8 @@ func (s *Service) mcast(c *client, g cpg.Guarantee, m mcastMsg) ipc.CS {
 	if m.Partial {
 		id = execPartialMcast
 	}
-	return s.sendWaiting(c, id, m.encode(), guarantee(g))
+	c.mcastBuf = m.appendTo(c.mcastBuf[:0])
+	return s.sendWaiting(c, id, c.mcastBuf, guarantee(g))
 }
 
 // partialMcast is corosync's message_handler_req_lib_cpg_partial_mcast: a fragment whose

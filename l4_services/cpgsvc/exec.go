@@ -180,8 +180,15 @@ type mcastMsg struct {
 	Msg    []byte
 }
 
-func (m mcastMsg) encode() []byte {
-	e := mar.NewEncoder(2 + len(m.Group) + 28 + len(m.Msg))
+func (m mcastMsg) encode() []byte { return m.appendTo(nil) }
+
+// appendTo appends the encoding to b: the request path reuses one buffer per connection,
+// since the ring copies what it is given.
+func (m mcastMsg) appendTo(b []byte) []byte {
+	e := &mar.Encoder{B: b}
+	if need := 2 + len(m.Group) + 28 + len(m.Msg); cap(e.B)-len(e.B) < need {
+		e.B = append(make([]byte, 0, len(e.B)+need), e.B...)
+	}
 	putGroup(e, m.Group)
 	e.U32(m.PID)
 	e.U32(m.Source.NodeID)
