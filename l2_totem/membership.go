@@ -417,6 +417,7 @@ func (n *Node) install() {
 	n.oldRing = n.ring
 	n.oldMembers = slices.Clone(n.members)
 	n.state = StateOperational
+	n.holdForSync()
 	n.proc = slices.Clone(n.members)
 	n.failed = n.failed[:0]
 	if n.isRep() {

@@ -121,6 +121,12 @@ type Node struct {
 	pendingHead  int
 	pendingCount int
 
+	// The synchronisation hold (synchold.go): its own FIFO of frames sent while the
+	// pending queue is held.
+	syncHoldOn, syncHeld bool
+	syncQ                []pendingFrame
+	syncHead             int
+
 	// Outputs.
 	rd       Ready
 	pktBufs  [][]byte
@@ -196,7 +202,8 @@ func (n *Node) HasFrame(ring RingID, seq uint64) (has, knows bool) {
 }
 
 // Submit queues a frame for ordering; the payload is copied. Safe frames are delivered only
-// once every member of the configuration holds them.
+// once every member of the configuration holds them. While the synchronisation hold is on
+// (EnableSyncHold), the frame waits for ReleaseSync.
 func (n *Node) Submit(payload []byte, safe bool) error {
 	if n.stopped {
 		return ErrStopped
@@ -211,14 +218,8 @@ func (n *Node) Submit(payload []byte, safe bool) error {
 	p.safe = safe
 	p.data = append(n.bufs.get(), payload...)
 	n.pendingCount++
-	if n.state == StateOperational {
-		if n.heldToken != nil {
-			n.releaseHeldToken()
-		} else if n.holdBelieved && !n.holdCancelSent {
-			n.holdCancelSent = true
-			n.stats.TokenHoldCancelTx++
-			n.emit(Broadcast, AppendSimple(n.pktBuf(), MsgHoldCancel, n.id, n.ring))
-		}
+	if !n.syncHeld {
+		n.wake()
 	}
 	return nil
 }

@@ -42,7 +42,7 @@ func (n *Node) processToken(tok *Message) {
 	if fcc := int(tok.FCC); fcc < n.cfg.WindowSize {
 		allowed = min(n.cfg.MaxMessages, n.cfg.WindowSize-fcc)
 	}
-	backlog := n.pendingCount
+	backlog := n.sendable()
 	if n.state == StateRecovery {
 		backlog = len(n.recoveryQueue)
 	}
@@ -74,10 +74,10 @@ func (n *Node) processToken(tok *Message) {
 	windowTop := tok.Aru + uint64(len(c.slots)/2)
 	for sent < allowed && tok.Seq+1 <= windowTop && c.fits(tok.Seq+1) {
 		if n.state == StateOperational {
-			if n.pendingCount == 0 {
+			if n.sendable() == 0 {
 				break
 			}
-			p := &n.pending[n.pendingHead]
+			p := n.popSendable()
 			flags := uint8(0)
 			if p.safe {
 				flags = FlagSafe
@@ -87,9 +87,7 @@ func (n *Node) processToken(tok *Message) {
 			f.sender, f.flags = n.id, flags
 			// Hand the pending buffer to the frame instead of copying.
 			n.bufs.put(f.data)
-			f.data, p.data = p.data, nil
-			n.pendingHead = (n.pendingHead + 1) % len(n.pending)
-			n.pendingCount--
+			f.data = p.data
 			n.sendFrame(f)
 		} else {
 			if len(n.recoveryQueue) == 0 {
@@ -152,7 +150,7 @@ func (n *Node) processToken(tok *Message) {
 	// This node's contribution to the ring's flow-control counters replaces its previous one.
 	tok.FCC = subClamp(tok.FCC, n.myFCC) + uint32(sent)
 	n.myFCC = uint32(sent)
-	remaining := uint32(n.pendingCount)
+	remaining := uint32(n.sendable())
 	if n.state == StateRecovery {
 		remaining = uint32(len(n.recoveryQueue))
 	}
@@ -174,7 +172,7 @@ func (n *Node) processToken(tok *Message) {
 	n.lastSeenSeq = tok.Seq
 	idle := n.seqUnchanged > n.cfg.SeqnoUnchangedConst
 	n.holdBelieved = idle && !n.isRep()
-	hold := idle && n.isRep() && n.state == StateOperational && n.pendingCount == 0 &&
+	hold := idle && n.isRep() && n.state == StateOperational && n.sendable() == 0 &&
 		len(tok.RTR) == 0 && tok.Aru == tok.Seq
 
 	if n.failRecvCount > n.cfg.FailRecvConst {

@@ -39,6 +39,10 @@ type Config struct {
 	Totem totem.Config
 	// MessageBytesMax bounds one application message (and so each reassembly buffer).
 	MessageBytesMax int
+	// HoldForSync holds the messages of Submit at every new ring until ReleaseSync, and
+	// sends only those of SubmitSync meanwhile (corosync's waiting_trans_ack): for a driver
+	// that synchronises its services' state at each configuration change.
+	HoldForSync bool
 }
 
 // EventKind says what an Event carries.
@@ -108,6 +112,10 @@ type Node struct {
 
 	open     []byte // frame being packed
 	openSafe bool
+	// The frame being packed with synchronisation messages while the ring holds the
+	// others (SubmitSync).
+	openSync     []byte
+	openSyncSafe bool
 
 	inflight *outgoing // our fragmented message (&out), until delivered back whole
 	out      outgoing
@@ -136,6 +144,9 @@ func NewNode(cfg Config, persistedRingSeq uint64, now time.Duration) (*Node, err
 		stats:    Stats{BadFramesByReason: map[string]uint64{}},
 	}
 	srp.OnTokenVisit(n.tokenVisit)
+	if cfg.HoldForSync {
+		srp.EnableSyncHold()
+	}
 	return n, nil
 }
 
@@ -192,8 +203,63 @@ func (n *Node) Submit(service uint16, msg []byte, g Guarantee) error {
 	o := &n.out
 	o.service, o.safe, o.data = service, safe, append(o.data[:0], msg...)
 	n.inflight = o
-	n.sendFragments(o)
+	if !n.sendFragments(o, n.srp.Submit) {
+		n.inflight = nil
+	}
 	return nil
+}
+
+// SubmitSync queues a synchronisation message. While the ring holds Submit's messages
+// (Config.HoldForSync, until ReleaseSync) it goes out at once, packed or fragmented in a
+// FIFO of its own; otherwise it is queued as Submit queues it.
+func (n *Node) SubmitSync(service uint16, msg []byte, g Guarantee) error {
+	if !n.srp.SyncHeld() {
+		if !n.flushOpenSync() {
+			return ErrTryAgain
+		}
+		return n.Submit(service, msg, g)
+	}
+	if n.srp.Stopped() {
+		return totem.ErrStopped
+	}
+	if len(msg) > n.cfg.MessageBytesMax {
+		return ErrMessageTooLarge
+	}
+	safe := g == Safe
+	frameMax := n.cfg.Totem.FrameBytesMax
+	whole := recordOverhead(recordWhole, len(msg), 0) + len(msg)
+	if frameHdrBytes+whole <= frameMax {
+		if len(n.openSync) > 0 && (n.openSyncSafe != safe || len(n.openSync)+whole > frameMax) {
+			if !n.flushOpenSync() {
+				return ErrTryAgain
+			}
+		}
+		if len(n.openSync) == 0 {
+			n.openSync = append(n.openSync[:0], frameVersion)
+			n.openSyncSafe = safe
+		}
+		n.openSync = appendRecord(n.openSync, recordWhole, service, 0, msg)
+		return nil
+	}
+	if !n.flushOpenSync() || n.fragmentCount(len(msg)) > n.srp.SyncRoom() {
+		return ErrTryAgain
+	}
+	// All its frames are queued at once and nothing else of this node's is sent between
+	// them, so receivers reassemble it as any other. It is not re-sent after a
+	// configuration change: a synchronisation cut short starts again.
+	o := outgoing{service: service, safe: safe, data: msg}
+	n.sendFragments(&o, n.srp.SubmitSync)
+	return nil
+}
+
+// SyncHeld reports whether the ring holds Submit's messages for synchronisation.
+func (n *Node) SyncHeld() bool { return n.srp.SyncHeld() }
+
+// ReleaseSync lets Submit's messages go once the services are synchronised for ring (a
+// release for an earlier ring changes nothing).
+func (n *Node) ReleaseSync(ring totem.RingID) {
+	n.flushOpenSync()
+	n.srp.ReleaseSync(ring)
 }
 
 // fragmentCount is how many frames a message of size bytes needs.
@@ -211,7 +277,8 @@ func (n *Node) fragmentCount(size int) int {
 	return frames
 }
 
-func (n *Node) sendFragments(o *outgoing) {
+// sendFragments hands o's frames to submit; false if the node stopped meanwhile.
+func (n *Node) sendFragments(o *outgoing, submit func([]byte, bool) error) bool {
 	o.frames = 0
 	frameMax := n.cfg.Totem.FrameBytesMax
 	buf := n.fragBuf[:0]
@@ -229,15 +296,15 @@ func (n *Node) sendFragments(o *outgoing) {
 		buf = appendRecord(append(buf[:0], frameVersion), kind, o.service, len(o.data), o.data[off:end])
 		// Room was checked by the caller, so this fails only if the node stopped; the
 		// receivers drop the fragments already queued as orphans.
-		if err := n.srp.Submit(buf, o.safe); err != nil {
+		if err := submit(buf, o.safe); err != nil {
 			n.stats.DiscardedPartials++
-			n.inflight = nil
-			return
+			return false
 		}
 		n.stats.FragmentsSent++
 		o.frames++
 		off = end
 	}
+	return true
 }
 
 // flushOpen hands the packed frame to the ring; false if the ring's queue is full.
@@ -256,15 +323,32 @@ func (n *Node) flushOpen() bool {
 	return true
 }
 
+// flushOpenSync hands the frame packed by SubmitSync to the ring; false if it has no room.
+func (n *Node) flushOpenSync() bool {
+	if len(n.openSync) == 0 {
+		return true
+	}
+	if err := n.srp.SubmitSync(n.openSync, n.openSyncSafe); err != nil {
+		return false
+	}
+	n.stats.FramesPacked++
+	n.openSync = n.openSync[:0]
+	return true
+}
+
 // tokenVisit hands the packed frame to the ring as the token arrives, so that it carries
 // every message submitted since the last visit (corosync's totempg does the same).
-func (n *Node) tokenVisit() { n.flushOpen() }
+func (n *Node) tokenVisit() {
+	n.flushOpenSync()
+	n.flushOpen()
+}
 
 // Ready flushes the packed frame only when no token visit is on its way (an idle ring whose
 // token is held, or a ring not operational): otherwise the frame keeps filling until the
 // token arrives or it is full. Then it returns the outputs.
 func (n *Node) Ready() *Ready {
-	if len(n.open) > 0 && !n.srp.TokenExpected() {
+	if (len(n.open) > 0 || len(n.openSync) > 0) && !n.srp.TokenExpected() {
+		n.flushOpenSync()
 		n.flushOpen()
 	}
 	r := n.srp.Ready()
@@ -291,7 +375,10 @@ func (n *Node) Advance() {
 }
 
 // Flush hands a partly packed frame to the ring now, regardless of load.
-func (n *Node) Flush() { n.flushOpen() }
+func (n *Node) Flush() {
+	n.flushOpenSync()
+	n.flushOpen()
+}
 
 func (n *Node) deliver(d *totem.Delivery) {
 	switch d.Kind {
@@ -333,7 +420,9 @@ func (n *Node) configChange(transitional bool) {
 		return
 	}
 	n.stats.RestartedMessages++
-	n.sendFragments(o)
+	if !n.sendFragments(o, n.srp.Submit) {
+		n.inflight = nil
+	}
 }
 
 func (n *Node) deliverFrame(d *totem.Delivery) {

@@ -11,10 +11,13 @@ import (
 )
 
 // soloRing drives one node, alone on its ring (its token loops back), until idle.
-func soloNode(t testing.TB) (*Node, func() []Event) {
+func soloNode(t testing.TB) (*Node, func() []Event) { return soloNodeWith(t, false) }
+
+// soloNodeWith is soloNode with the synchronisation hold on or off.
+func soloNodeWith(t testing.TB, holdForSync bool) (*Node, func() []Event) {
 	c := totem.DefaultConfig(1, time.Second)
 	c.WindowFramesMax = 1024
-	n, err := NewNode(Config{Totem: c, MessageBytesMax: 1 << 20}, 0, 0)
+	n, err := NewNode(Config{Totem: c, MessageBytesMax: 1 << 20, HoldForSync: holdForSync}, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,5 +174,65 @@ func TestPackedFrameWaitsForToken(t *testing.T) {
 	}
 	if msgs[1].Seq != msgs[2].Seq || msgs[2].Seq != msgs[3].Seq || msgs[0].Seq == msgs[1].Seq {
 		t.Fatalf("frames of a b c d: %d %d %d %d; want a alone and b c d together", msgs[0].Seq, msgs[1].Seq, msgs[2].Seq, msgs[3].Seq)
+	}
+}
+
+// TestSyncHold: with HoldForSync, a new ring sends only SubmitSync's messages (packed and
+// fragmented) until ReleaseSync names that ring; Submit's wait, and then go in order.
+// After the release SubmitSync is Submit, in one FIFO with it.
+func TestSyncHold(t *testing.T) {
+	n, step := soloNodeWith(t, true)
+	payloads := func(evs []Event) []string {
+		var out []string
+		for _, e := range evs {
+			if e.Kind == EventMessage {
+				out = append(out, string(e.Payload[:min(len(e.Payload), 8)]))
+			}
+		}
+		return out
+	}
+	if !n.SyncHeld() {
+		t.Fatal("a new ring is not held")
+	}
+	big := bytes.Repeat([]byte("B"), 3*n.cfg.Totem.FrameBytesMax)
+	for _, m := range []string{"a1", "a2"} {
+		if err := n.Submit(1, []byte(m), Agreed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := n.SubmitSync(2, []byte("s1"), Agreed); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.SubmitSync(2, big, Safe); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.SubmitSync(2, []byte("s2"), Agreed); err != nil {
+		t.Fatal(err)
+	}
+	if got := payloads(step()); fmt.Sprint(got) != "[s1 BBBBBBBB s2]" {
+		t.Fatalf("while held: delivered %v, want the synchronisation messages only", got)
+	}
+	ring, _ := n.Totem().Ring()
+	other := ring
+	other.Seq--
+	n.ReleaseSync(other)
+	if got := payloads(step()); len(got) != 0 || !n.SyncHeld() {
+		t.Fatalf("a release for another ring let %v go (held %v)", got, n.SyncHeld())
+	}
+	n.ReleaseSync(ring)
+	if got := payloads(step()); fmt.Sprint(got) != "[a1 a2]" {
+		t.Fatalf("after the release: delivered %v, want a1 a2", got)
+	}
+	for i, m := range []string{"b", "c", "d"} {
+		submit := n.Submit
+		if i == 1 {
+			submit = n.SubmitSync
+		}
+		if err := submit(1, []byte(m), Agreed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := payloads(step()); fmt.Sprint(got) != "[b c d]" {
+		t.Fatalf("unheld: delivered %v, want b c d in order", got)
 	}
 }

@@ -28,8 +28,11 @@ const Name = "corosync cluster closed process group service v1.01"
 const Subsys = "CPG"
 
 // Sender multicasts the engine's messages in the cluster's total order (executive.Endpoint).
+// SendSync is for the downlist and joinlist, which go out while the others wait for the
+// synchronisation to end.
 type Sender interface {
 	Send(msgID uint16, msg []byte, g evs.Guarantee) error
+	SendSync(msgID uint16, msg []byte, g evs.Guarantee) error
 }
 
 // Config configures the engine.
@@ -420,7 +423,7 @@ func (s *Service) SyncProcess() bool {
 	defer s.mu.Unlock()
 	if s.phase == syncDownList {
 		dl := downList{Ring: s.syncRing, OldMembers: uint32(len(s.oldMembers)), Left: s.downlist}
-		if s.send.Send(execDownList, dl.encode(), evs.Agreed) != nil {
+		if s.send.SendSync(execDownList, dl.encode(), evs.Agreed) != nil {
 			return false
 		}
 		s.phase = syncJoinList
@@ -432,7 +435,7 @@ func (s *Service) SyncProcess() bool {
 				local = append(local, joinEntry{PID: p.pid, Group: p.group})
 			}
 		}
-		if len(local) > 0 && s.send.Send(execJoinList, encodeJoinList(s.syncRing, local), evs.Agreed) != nil {
+		if len(local) > 0 && s.send.SendSync(execJoinList, encodeJoinList(s.syncRing, local), evs.Agreed) != nil {
 			return false
 		}
 		s.phase = syncDone

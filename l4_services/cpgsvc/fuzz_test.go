@@ -137,7 +137,8 @@ func FuzzRequests(f *testing.F) {
 
 type nopSender struct{}
 
-func (nopSender) Send(uint16, []byte, evs.Guarantee) error { return nil }
+func (nopSender) Send(uint16, []byte, evs.Guarantee) error     { return nil }
+func (nopSender) SendSync(uint16, []byte, evs.Guarantee) error { return nil }
 
 // recorder is a connection's sink that keeps what it is sent.
 type recorder struct {

@@ -32,6 +32,8 @@ func (c *captureSender) Send(id uint16, m []byte, g evs.Guarantee) error {
 	return nil
 }
 
+func (c *captureSender) SendSync(uint16, []byte, evs.Guarantee) error { return nil }
+
 // TestZeroCopy maps a file as libcpg's cpg_zcb_alloc creates it, multicasts what the client
 // wrote into it, survives the client truncating it, and refuses files that are not libcpg's.
 func TestZeroCopy(t *testing.T) {

@@ -20,7 +20,16 @@ func (x *Executive) Endpoint(service uint16) Endpoint { return Endpoint{x: x, se
 // goroutine, including the engine's own delivery callbacks. ErrTryAgain means the queue is
 // full; ErrMessageTooLarge that msg can never be sent.
 func (e Endpoint) Send(msgID uint16, msg []byte, g evs.Guarantee) error {
-	return e.x.submit(e.service, msgID, msg, g)
+	return e.x.submit(e.service, msgID, msg, g, false)
+}
+
+// SendSync multicasts a synchronisation message: while a new configuration is being
+// synchronised it goes out at once, when messages of Send wait until every engine has
+// synchronised (so that they apply to the same state on every member). Engines use it
+// for what SyncProcess sends, and for messages that synchronisation may wait for.
+// Outside synchronisation it behaves as Send, in the same order.
+func (e Endpoint) SendSync(msgID uint16, msg []byte, g evs.Guarantee) error {
+	return e.x.submit(e.service, msgID, msg, g, true)
 }
 
 // Snapshot is the node's state at one moment.

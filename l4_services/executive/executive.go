@@ -101,10 +101,13 @@ type Executive struct {
 	sendSpare  [][]byte // buffers of messages the ring has copied, for submit to reuse
 	queue      []queued
 	queueBytes int
-	funcs      []func()
-	leave      bool
-	stopped    bool
-	dropped    uint64
+	// syncQueue holds synchronisation messages (barriers, SendSync): while the ring holds
+	// the others for a new configuration, only these go out.
+	syncQueue []queued
+	funcs     []func()
+	leave     bool
+	stopped   bool
+	dropped   uint64
 
 	counters counters
 	pg       queueFigures
@@ -132,7 +135,9 @@ func New(cfg Config, engines ...Engine) (*Executive, error) {
 		cfg.QueueBytes = DefaultQueueBytes
 	}
 	start := time.Now()
-	node, err := evs.NewNode(evs.Config{Totem: cfg.Totem, MessageBytesMax: cfg.MessageBytesMax}, cfg.RingSeq, 0)
+	// Messages of services wait at each new ring until every engine is synchronised, so
+	// that all members apply them to the same state (corosync's waiting_trans_ack).
+	node, err := evs.NewNode(evs.Config{Totem: cfg.Totem, MessageBytesMax: cfg.MessageBytesMax, HoldForSync: true}, cfg.RingSeq, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -204,8 +209,10 @@ func (x *Executive) Receive(from evs.NodeID, pkt []byte) {
 	x.poke()
 }
 
-// submit queues msg under msgID for service with guarantee g; msg is copied.
-func (x *Executive) submit(service uint16, msgID uint16, msg []byte, g evs.Guarantee) error {
+// submit queues msg under msgID for service with guarantee g; msg is copied. A
+// synchronisation message (sync) goes to its own queue, which has no byte limit: there are
+// few of them and synchronisation must not stall behind application traffic.
+func (x *Executive) submit(service uint16, msgID uint16, msg []byte, g evs.Guarantee, sync bool) error {
 	total := msgHeaderBytes + len(msg)
 	if total > x.cfg.MessageBytesMax {
 		return ErrMessageTooLarge
@@ -215,7 +222,7 @@ func (x *Executive) submit(service uint16, msgID uint16, msg []byte, g evs.Guara
 		x.mu.Unlock()
 		return ErrStopped
 	}
-	if x.queueBytes+total > x.cfg.QueueBytes && len(x.queue) > 0 {
+	if !sync && x.queueBytes+total > x.cfg.QueueBytes && len(x.queue) > 0 {
 		x.mu.Unlock()
 		return ErrTryAgain
 	}
@@ -227,7 +234,11 @@ func (x *Executive) submit(service uint16, msgID uint16, msg []byte, g evs.Guara
 	}
 	binary.LittleEndian.PutUint16(buf, msgID)
 	copy(buf[msgHeaderBytes:], msg)
-	x.queue = append(x.queue, queued{service: service, g: g, msg: buf})
+	if sync {
+		x.syncQueue = append(x.syncQueue, queued{service: service, g: g, msg: buf})
+	} else {
+		x.queue = append(x.queue, queued{service: service, g: g, msg: buf})
+	}
 	x.queueBytes += total
 	x.mu.Unlock()
 	x.poke()
@@ -376,31 +387,40 @@ func (x *Executive) pump() {
 	}
 }
 
-// takeQueue submits queued messages while the node accepts them.
+// takeQueue submits queued messages while the node accepts them, synchronisation
+// messages first.
 func (x *Executive) takeQueue() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.syncQueue = x.take(x.syncQueue, x.node.SubmitSync)
+	x.queue = x.take(x.queue, x.node.Submit)
+}
+
+// take submits q's messages in order until submit refuses one for lack of room, and
+// returns what is left. Called with x.mu held.
+func (x *Executive) take(q []queued, submit func(uint16, []byte, evs.Guarantee) error) []queued {
 	n := 0
-	for _, q := range x.queue {
-		if err := x.node.Submit(q.service, q.msg, q.g); err != nil {
+	for _, m := range q {
+		if err := submit(m.service, m.msg, m.g); err != nil {
 			if errors.Is(err, evs.ErrTryAgain) {
 				break
 			}
-			x.log.Error("dropping a message the ring refused", "service", q.service, "err", err)
+			x.log.Error("dropping a message the ring refused", "service", m.service, "err", err)
 		}
-		if q.service != syncService {
-			x.counters.add(q.service, binary.LittleEndian.Uint16(q.msg), true)
+		if m.service != syncService {
+			x.counters.add(m.service, binary.LittleEndian.Uint16(m.msg), true)
 		}
-		x.queueBytes -= len(q.msg)
-		if cap(q.msg) <= sendSpareBytes && len(x.sendSpare) < sendSpareMax {
-			x.sendSpare = append(x.sendSpare, q.msg) // the ring copied it
+		x.queueBytes -= len(m.msg)
+		if cap(m.msg) <= sendSpareBytes && len(x.sendSpare) < sendSpareMax {
+			x.sendSpare = append(x.sendSpare, m.msg) // the ring copied it
 		}
 		n++
 	}
-	if n > 0 {
-		clear(x.queue[:n])
-		x.queue = append(x.queue[:0], x.queue[n:]...)
+	if n == 0 {
+		return q
 	}
+	clear(q[:n])
+	return append(q[:0], q[n:]...)
 }
 
 // logTotem logs a protocol event, at notice for the lines corosync logs at notice.

@@ -50,6 +50,10 @@ type testEngine struct {
 	want   []evs.NodeID
 	got    map[evs.NodeID]bool
 	sent   bool
+	// syncing: between a regular configuration and SyncActivate; early counts the
+	// ordinary messages delivered meanwhile.
+	syncing bool
+	early   int
 }
 
 func (e *testEngine) ID() uint16   { return 9 }
@@ -64,6 +68,9 @@ func (e *testEngine) Deliver(sender evs.NodeID, id uint16, msg []byte) {
 		}
 		return
 	}
+	if e.syncing {
+		e.early++
+	}
 	e.log = append(e.log, fmt.Sprintf("%d:%s", sender, msg))
 }
 
@@ -72,6 +79,7 @@ func (e *testEngine) ConfChg(c *evs.Configuration) {
 	defer e.mu.Unlock()
 	if !c.Transitional {
 		e.log = append(e.log, fmt.Sprintf("regular %v", c.Members))
+		e.syncing = true
 	}
 }
 
@@ -85,7 +93,7 @@ func (e *testEngine) SyncProcess() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !e.sent {
-		if e.ep.Send(1, []byte{1}, evs.Agreed) == nil {
+		if e.ep.SendSync(1, []byte{1}, evs.Agreed) == nil {
 			e.sent = true
 		}
 		return false
@@ -101,6 +109,7 @@ func (e *testEngine) SyncProcess() bool {
 func (e *testEngine) SyncActivate() {
 	e.mu.Lock()
 	e.synced++
+	e.syncing = false
 	e.mu.Unlock()
 }
 
@@ -259,6 +268,77 @@ func TestRingSyncAndOrder(t *testing.T) {
 	if len(ms[0].seqs) == 0 {
 		t.Error("the ring sequence was never stored")
 	}
+}
+
+// TestMessagesWaitForSynchronisation: messages queued when the configuration changes,
+// and messages sent during synchronisation, are delivered only after every engine has
+// synchronised (corosync's waiting_trans_ack), so every member applies them to the
+// synchronised state; synchronisation messages (SendSync) go out meanwhile.
+func TestMessagesWaitForSynchronisation(t *testing.T) {
+	n := &net{nodes: map[evs.NodeID]*Executive{}, cut: map[evs.NodeID]bool{}}
+	var ms []*member
+	for id := evs.NodeID(1); id <= 3; id++ {
+		ms = append(ms, startMember(t, n, id, 3))
+	}
+	waitFor(t, "a three-member ring", 10*time.Second, func() bool {
+		for _, m := range ms {
+			if m.e.lastRegular() != "regular [1 2 3]" {
+				return false
+			}
+		}
+		return true
+	})
+	// Nodes 1 and 2 keep sending while node 3 stops: their queues fill during the token
+	// timeout and consensus, and hold messages when the new ring forms.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	sent := make([]int, 2)
+	for i, m := range ms[:2] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 20000; k++ {
+				select {
+				case <-stop:
+					return
+				case <-time.After(500 * time.Microsecond):
+				}
+				if m.e.ep.Send(0, []byte(fmt.Sprint(k)), evs.Agreed) == nil {
+					sent[i]++
+				}
+			}
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	n.mu.Lock()
+	n.cut[3] = true
+	n.mu.Unlock()
+	ms[2].cancel()
+	waitFor(t, "a ring without node 3", 15*time.Second, func() bool {
+		return ms[0].e.lastRegular() == "regular [1 2]" && ms[1].e.lastRegular() == "regular [1 2]"
+	})
+	time.Sleep(200 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	total := sent[0] + sent[1]
+	waitFor(t, "every message on both survivors", 20*time.Second, func() bool {
+		return len(ms[0].e.messages()) >= total && len(ms[1].e.messages()) >= total
+	})
+	for _, m := range ms[:2] {
+		m.e.mu.Lock()
+		early, syncs := m.e.early, m.e.synced
+		m.e.mu.Unlock()
+		if early > 0 {
+			t.Errorf("node %d delivered %d messages during synchronisation", m.e.id, early)
+		}
+		if syncs < 2 {
+			t.Errorf("node %d synchronised %d times, want 2", m.e.id, syncs)
+		}
+	}
+	if !slices.Equal(ms[0].e.messages(), ms[1].e.messages()) {
+		t.Error("the survivors delivered different sequences")
+	}
+	t.Logf("%d messages sent", total)
 }
 
 func TestLeaveIsSeenAtOnce(t *testing.T) {

@@ -114,7 +114,7 @@ func TestSendBuffersAreReused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := x.submit(9, 1, []byte("first message"), evs.Agreed); err != nil {
+	if err := x.submit(9, 1, []byte("first message"), evs.Agreed, false); err != nil {
 		t.Fatal(err)
 	}
 	first := &x.queue[0].msg[0]
@@ -122,7 +122,7 @@ func TestSendBuffersAreReused(t *testing.T) {
 	if len(x.queue) != 0 {
 		t.Fatalf("%d messages still queued", len(x.queue))
 	}
-	if err := x.submit(9, 1, []byte("second"), evs.Agreed); err != nil {
+	if err := x.submit(9, 1, []byte("second"), evs.Agreed, false); err != nil {
 		t.Fatal(err)
 	}
 	if &x.queue[0].msg[0] != first {

@@ -52,6 +52,8 @@ func (x *Executive) syncEnter() {
 	if s.index >= len(x.syncers) {
 		s.running = false
 		x.log.Log(context.Background(), logsys.LevelNotice, "Completed service synchronization, ready to provide service.")
+		// corosync's totempg_trans_ack: the messages held since the ring formed may go.
+		x.node.ReleaseSync(s.ring)
 		x.readyOnce.Do(func() { close(x.ready) })
 		return
 	}
@@ -78,7 +80,7 @@ func (x *Executive) syncProcess() {
 	// The barrier bypasses the submit queue's limit: synchronisation must not stall
 	// behind application traffic.
 	x.mu.Lock()
-	x.queue = append(x.queue, queued{service: syncService, g: evs.Agreed, msg: b})
+	x.syncQueue = append(x.syncQueue, queued{service: syncService, g: evs.Agreed, msg: b})
 	x.queueBytes += len(b)
 	x.mu.Unlock()
 	x.syncBarrierReached()

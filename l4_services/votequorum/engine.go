@@ -19,9 +19,10 @@ const ServiceID = 5
 // Name is the engine's name as corosync logs it.
 const Name = "corosync vote quorum service v1.0"
 
-// Sender multicasts the engine's messages (executive.Endpoint).
+// Sender multicasts the engine's messages (executive.Endpoint); all of them go out even
+// while a configuration is being synchronised.
 type Sender interface {
-	Send(msgID uint16, msg []byte, g evs.Guarantee) error
+	SendSync(msgID uint16, msg []byte, g evs.Guarantee) error
 }
 
 // Config configures the engine.
@@ -277,7 +278,10 @@ func (h *engineHooks) send(id uint16, msg []byte) error {
 	if h.sender == nil {
 		return errors.New("votequorum: no sender bound")
 	}
-	return h.sender.Send(id, msg, evs.Agreed)
+	// Every votequorum message may be one the synchronisation waits for (a quorum
+	// device's poll during it, say), and all of them are small: as in corosync, where
+	// whatever is sent during synchronisation goes out during it.
+	return h.sender.SendSync(id, msg, evs.Agreed)
 }
 
 func (h *engineHooks) setQuorum(members []uint32, quorate bool, ring vq.RingID) {
