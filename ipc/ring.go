@@ -115,7 +115,8 @@ func (r *ring) word(i uint32) *atomic.Uint32 {
 func (r *ring) semPost() {
 	v := r.sem().Add(1)
 	if v>>32 != 0 {
-		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&r.hdr[ringOffSem])), futexWake, 1, 0, 0, 0)
+		// Raw: a wake never sleeps (see l0_link/udp's recvmmsg for why it matters).
+		unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&r.hdr[ringOffSem])), futexWake, 1, 0, 0, 0)
 	}
 }
 

@@ -80,7 +80,11 @@ func (l *Link) recvBatch() error {
 	var got int
 	var errno error
 	err := l.raw.Read(func(fd uintptr) bool {
-		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), uintptr(len(r.hdrs)), 0, 0, 0)
+		// Raw: the socket is non-blocking, so the call never sleeps, and entering it as a
+		// blocking syscall would let the runtime hand this thread's processor to another
+		// thread whenever the kernel takes a few tens of microseconds (a thread switch
+		// each time on a daemon that runs Go code on one processor).
+		n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), uintptr(len(r.hdrs)), 0, 0, 0)
 		if e == unix.EAGAIN {
 			return false
 		}

@@ -158,7 +158,8 @@ func (l *Link) sendmmsg(n int) (int, error) {
 	var sent int
 	var errno error
 	err := l.raw.Write(func(fd uintptr) bool {
-		r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&l.tx.hdrs[0])), uintptr(n), 0, 0, 0)
+		// Raw, as recvmmsg: the socket is non-blocking (EAGAIN waits in the poller).
+		r, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&l.tx.hdrs[0])), uintptr(n), 0, 0, 0)
 		if e == unix.EAGAIN {
 			return false
 		}
