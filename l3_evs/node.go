@@ -110,12 +110,10 @@ type Node struct {
 	id    totem.NodeID
 	stats Stats
 
-	open     []byte // frame being packed
-	openSafe bool
-	// The frame being packed with synchronisation messages while the ring holds the
-	// others (SubmitSync).
-	openSync     []byte
-	openSyncSafe bool
+	open packedFrame // frame being packed
+	// openSync is the frame being packed with synchronisation messages while the ring
+	// holds the others (SubmitSync).
+	openSync packedFrame
 
 	inflight *outgoing // our fragmented message (&out), until delivered back whole
 	out      outgoing
@@ -170,28 +168,12 @@ func (n *Node) Leave() { n.srp.Leave() }
 
 // Submit queues msg for service with guarantee g. The message is copied.
 func (n *Node) Submit(service uint16, msg []byte, g Guarantee) error {
-	if n.srp.Stopped() {
-		return totem.ErrStopped
-	}
-	if len(msg) > n.cfg.MessageBytesMax {
-		return ErrMessageTooLarge
+	if err := n.admit(msg); err != nil {
+		return err
 	}
 	safe := g == Safe
-	frameMax := n.cfg.Totem.FrameBytesMax
-	whole := recordOverhead(recordWhole, len(msg), 0) + len(msg)
-	if frameHdrBytes+whole <= frameMax {
-		// Pack: a frame carries one guarantee, so a change of guarantee closes the frame.
-		if len(n.open) > 0 && (n.openSafe != safe || len(n.open)+whole > frameMax) {
-			if !n.flushOpen() {
-				return ErrTryAgain
-			}
-		}
-		if len(n.open) == 0 {
-			n.open = append(n.open[:0], frameVersion)
-			n.openSafe = safe
-		}
-		n.open = appendRecord(n.open, recordWhole, service, 0, msg)
-		return nil
+	if fits, err := n.pack(&n.open, n.flushOpen, service, msg, safe); fits {
+		return err
 	}
 	if n.inflight != nil || !n.flushOpen() {
 		return ErrTryAgain
@@ -219,27 +201,12 @@ func (n *Node) SubmitSync(service uint16, msg []byte, g Guarantee) error {
 		}
 		return n.Submit(service, msg, g)
 	}
-	if n.srp.Stopped() {
-		return totem.ErrStopped
-	}
-	if len(msg) > n.cfg.MessageBytesMax {
-		return ErrMessageTooLarge
+	if err := n.admit(msg); err != nil {
+		return err
 	}
 	safe := g == Safe
-	frameMax := n.cfg.Totem.FrameBytesMax
-	whole := recordOverhead(recordWhole, len(msg), 0) + len(msg)
-	if frameHdrBytes+whole <= frameMax {
-		if len(n.openSync) > 0 && (n.openSyncSafe != safe || len(n.openSync)+whole > frameMax) {
-			if !n.flushOpenSync() {
-				return ErrTryAgain
-			}
-		}
-		if len(n.openSync) == 0 {
-			n.openSync = append(n.openSync[:0], frameVersion)
-			n.openSyncSafe = safe
-		}
-		n.openSync = appendRecord(n.openSync, recordWhole, service, 0, msg)
-		return nil
+	if fits, err := n.pack(&n.openSync, n.flushOpenSync, service, msg, safe); fits {
+		return err
 	}
 	if !n.flushOpenSync() || n.fragmentCount(len(msg)) > n.srp.SyncRoom() {
 		return ErrTryAgain
@@ -260,6 +227,44 @@ func (n *Node) SyncHeld() bool { return n.srp.SyncHeld() }
 func (n *Node) ReleaseSync(ring totem.RingID) {
 	n.flushOpenSync()
 	n.srp.ReleaseSync(ring)
+}
+
+// admit refuses a message the node cannot take at all.
+func (n *Node) admit(msg []byte) error {
+	if n.srp.Stopped() {
+		return totem.ErrStopped
+	}
+	if len(msg) > n.cfg.MessageBytesMax {
+		return ErrMessageTooLarge
+	}
+	return nil
+}
+
+// packedFrame is a frame being filled with whole messages of one guarantee.
+type packedFrame struct {
+	buf  []byte
+	safe bool
+}
+
+// pack appends msg to p if msg fits in a frame (fits), after handing p to the ring with
+// flush when the guarantee changes (a frame carries one) or msg does not fit beside what p
+// holds; ErrTryAgain if flush finds no room. A msg that does not fit in a frame needs
+// fragments.
+func (n *Node) pack(p *packedFrame, flush func() bool, service uint16, msg []byte, safe bool) (fits bool, err error) {
+	frameMax := n.cfg.Totem.FrameBytesMax
+	whole := recordOverhead(recordWhole, len(msg), 0) + len(msg)
+	if frameHdrBytes+whole > frameMax {
+		return false, nil
+	}
+	if len(p.buf) > 0 && (p.safe != safe || len(p.buf)+whole > frameMax) && !flush() {
+		return true, ErrTryAgain
+	}
+	if len(p.buf) == 0 {
+		p.buf = append(p.buf[:0], frameVersion)
+		p.safe = safe
+	}
+	p.buf = appendRecord(p.buf, recordWhole, service, 0, msg)
+	return true, nil
 }
 
 // fragmentCount is how many frames a message of size bytes needs.
@@ -309,30 +314,30 @@ func (n *Node) sendFragments(o *outgoing, submit func([]byte, bool) error) bool 
 
 // flushOpen hands the packed frame to the ring; false if the ring's queue is full.
 func (n *Node) flushOpen() bool {
-	if len(n.open) == 0 {
+	if len(n.open.buf) == 0 {
 		return true
 	}
 	if n.inflight != nil {
 		return false // keep sender FIFO order behind the fragmented message
 	}
-	if err := n.srp.Submit(n.open, n.openSafe); err != nil {
+	if err := n.srp.Submit(n.open.buf, n.open.safe); err != nil {
 		return false
 	}
 	n.stats.FramesPacked++
-	n.open = n.open[:0]
+	n.open.buf = n.open.buf[:0]
 	return true
 }
 
 // flushOpenSync hands the frame packed by SubmitSync to the ring; false if it has no room.
 func (n *Node) flushOpenSync() bool {
-	if len(n.openSync) == 0 {
+	if len(n.openSync.buf) == 0 {
 		return true
 	}
-	if err := n.srp.SubmitSync(n.openSync, n.openSyncSafe); err != nil {
+	if err := n.srp.SubmitSync(n.openSync.buf, n.openSync.safe); err != nil {
 		return false
 	}
 	n.stats.FramesPacked++
-	n.openSync = n.openSync[:0]
+	n.openSync.buf = n.openSync.buf[:0]
 	return true
 }
 
@@ -347,7 +352,7 @@ func (n *Node) tokenVisit() {
 // token is held, or a ring not operational): otherwise the frame keeps filling until the
 // token arrives or it is full. Then it returns the outputs.
 func (n *Node) Ready() *Ready {
-	if (len(n.open) > 0 || len(n.openSync) > 0) && !n.srp.TokenExpected() {
+	if (len(n.open.buf) > 0 || len(n.openSync.buf) > 0) && !n.srp.TokenExpected() {
 		n.flushOpenSync()
 		n.flushOpen()
 	}

@@ -181,6 +181,35 @@ func startMember(t *testing.T, n *net, id evs.NodeID, size int) *member {
 	return m
 }
 
+// startThree starts nodes 1, 2 and 3 and waits until each has the three-member ring.
+func startThree(t *testing.T) (*net, []*member) {
+	n := &net{nodes: map[evs.NodeID]*Executive{}, cut: map[evs.NodeID]bool{}}
+	var ms []*member
+	for id := evs.NodeID(1); id <= 3; id++ {
+		ms = append(ms, startMember(t, n, id, 3))
+	}
+	waitFor(t, "a three-member ring", 10*time.Second, func() bool {
+		for _, m := range ms {
+			if m.e.lastRegular() != "regular [1 2 3]" {
+				return false
+			}
+		}
+		return true
+	})
+	return n, ms
+}
+
+// stopNode3 stops node 3 without a word and waits until 1 and 2 have a ring of their own.
+func stopNode3(t *testing.T, n *net, ms []*member) {
+	n.mu.Lock()
+	n.cut[3] = true
+	n.mu.Unlock()
+	ms[2].cancel()
+	waitFor(t, "a ring without node 3", 15*time.Second, func() bool {
+		return ms[0].e.lastRegular() == "regular [1 2]" && ms[1].e.lastRegular() == "regular [1 2]"
+	})
+}
+
 func waitFor(t *testing.T, what string, limit time.Duration, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
@@ -249,13 +278,7 @@ func TestRingSyncAndOrder(t *testing.T) {
 	// A node that stops without leaving is removed after the token timeout, and the
 	// survivors synchronise again.
 	before := ms[0].e.synced
-	n.mu.Lock()
-	n.cut[3] = true
-	n.mu.Unlock()
-	ms[2].cancel()
-	waitFor(t, "a ring without node 3", 15*time.Second, func() bool {
-		return ms[0].e.lastRegular() == "regular [1 2]" && ms[1].e.lastRegular() == "regular [1 2]"
-	})
+	stopNode3(t, n, ms)
 	waitFor(t, "a new synchronisation", 5*time.Second, func() bool {
 		ms[0].e.mu.Lock()
 		defer ms[0].e.mu.Unlock()
@@ -275,19 +298,7 @@ func TestRingSyncAndOrder(t *testing.T) {
 // synchronised (corosync's waiting_trans_ack), so every member applies them to the
 // synchronised state; synchronisation messages (SendSync) go out meanwhile.
 func TestMessagesWaitForSynchronisation(t *testing.T) {
-	n := &net{nodes: map[evs.NodeID]*Executive{}, cut: map[evs.NodeID]bool{}}
-	var ms []*member
-	for id := evs.NodeID(1); id <= 3; id++ {
-		ms = append(ms, startMember(t, n, id, 3))
-	}
-	waitFor(t, "a three-member ring", 10*time.Second, func() bool {
-		for _, m := range ms {
-			if m.e.lastRegular() != "regular [1 2 3]" {
-				return false
-			}
-		}
-		return true
-	})
+	n, ms := startThree(t)
 	// Nodes 1 and 2 keep sending while node 3 stops: their queues fill during the token
 	// timeout and consensus, and hold messages when the new ring forms.
 	stop := make(chan struct{})
@@ -310,13 +321,7 @@ func TestMessagesWaitForSynchronisation(t *testing.T) {
 		}()
 	}
 	time.Sleep(100 * time.Millisecond)
-	n.mu.Lock()
-	n.cut[3] = true
-	n.mu.Unlock()
-	ms[2].cancel()
-	waitFor(t, "a ring without node 3", 15*time.Second, func() bool {
-		return ms[0].e.lastRegular() == "regular [1 2]" && ms[1].e.lastRegular() == "regular [1 2]"
-	})
+	stopNode3(t, n, ms)
 	time.Sleep(200 * time.Millisecond)
 	close(stop)
 	wg.Wait()
@@ -342,14 +347,7 @@ func TestMessagesWaitForSynchronisation(t *testing.T) {
 }
 
 func TestLeaveIsSeenAtOnce(t *testing.T) {
-	n := &net{nodes: map[evs.NodeID]*Executive{}, cut: map[evs.NodeID]bool{}}
-	var ms []*member
-	for id := evs.NodeID(1); id <= 3; id++ {
-		ms = append(ms, startMember(t, n, id, 3))
-	}
-	waitFor(t, "a three-member ring", 10*time.Second, func() bool {
-		return ms[0].e.lastRegular() == "regular [1 2 3]" && ms[2].e.lastRegular() == "regular [1 2 3]"
-	})
+	n, ms := startThree(t)
 	ms[2].x.Leave()
 	select {
 	case err := <-ms[2].done:
