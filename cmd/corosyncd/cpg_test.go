@@ -421,3 +421,105 @@ func TestCPGToolMatchesCorosync(t *testing.T) {
 	}
 	t.Logf("corosync-cpgtool against both:\n%s\ncpgstates against both:\n%s", ours[""], ours["cpgstates"])
 }
+
+// TestCPGPartitionAndMerge: node 3 is cut off from the others (its bridge port detached)
+// while a libcpg program on every node multicasts, then put back. Each side sees the
+// other's members leave with NODEDOWN and come back with NODEUP; no client ever delivers
+// a message from a process outside its current view; nodes 1 and 2 deliver the same
+// sequence throughout, and node 3 the same as they do from the merge on.
+func TestCPGPartitionAndMerge(t *testing.T) {
+	bin := buildCPGClient(t)
+	c := newCluster(t, 3)
+	for i := 1; i <= 3; i++ {
+		c.start(i)
+	}
+	for i := 1; i <= 3; i++ {
+		c.waitMembers(i, c.cmapOf(i), seq(3), 30*time.Second)
+	}
+	args := []string{"-g", "split", "-w", "3", "-n", "0", "-p", "20000"}
+	cls := []*cpgClient{c.cpgClient(t, bin, 1, args...), c.cpgClient(t, bin, 2, args...), c.cpgClient(t, bin, 3, args...)}
+	pids := []string{cls[0].pid(), cls[1].pid(), cls[2].pid()}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, cl := range cls {
+				t.Logf("client %s:\n%s", cl.name, strings.Join(append(cl.lines("CONFCHG"), cl.lines("TOTEM")...), "\n"))
+			}
+		}
+	})
+	for _, cl := range cls {
+		cl.waitFor("traffic", 30*time.Second, func() bool { return len(cl.lines("DELIVER ")) >= 30 })
+	}
+	seen := func(cl *cpgClient, what string) func() bool {
+		return func() bool { return strings.Contains(cl.out.String(), what) }
+	}
+	// ReasonNodeDown is 3, ReasonNodeUp 4 (libcpg's CPG_REASON_*).
+	if err := c.lab.Exec("hub", "ip", "link", "set", "h3", "nomaster"); err != nil {
+		t.Fatal(err)
+	}
+	for _, cl := range cls[:2] {
+		cl.waitFor("NODEDOWN of node 3's member", 30*time.Second, seen(cl, "left=3:"+pids[2]+":3"))
+	}
+	cls[2].waitFor("NODEDOWN of nodes 1 and 2", 30*time.Second, seen(cls[2], "left=1:"+pids[0]+":3,2:"+pids[1]+":3"))
+	before := len(cls[2].lines("DELIVER "))
+	cls[2].waitFor("node 3 alone delivering", 10*time.Second, func() bool { return len(cls[2].lines("DELIVER ")) >= before+20 })
+	if err := c.lab.Exec("hub", "ip", "link", "set", "h3", "master", "br0"); err != nil {
+		t.Fatal(err)
+	}
+	for _, cl := range cls[:2] {
+		cl.waitFor("NODEUP of node 3's member", 60*time.Second, seen(cl, "joined=3:"+pids[2]+":4"))
+	}
+	// The order of the joined list follows the joinlists' delivery.
+	cls[2].waitFor("NODEUP of nodes 1 and 2", 60*time.Second, func() bool {
+		return seen(cls[2], "joined=1:"+pids[0]+":4,2:"+pids[1]+":4")() || seen(cls[2], "joined=2:"+pids[1]+":4,1:"+pids[0]+":4")()
+	})
+	for _, cl := range cls {
+		n := len(cl.lines("DELIVER "))
+		cl.waitFor("traffic after the merge", 30*time.Second, func() bool { return len(cl.lines("DELIVER ")) >= n+30 })
+	}
+	for _, cl := range cls {
+		cl.stop()
+		if e := cl.lines("ERROR"); len(e) > 0 {
+			t.Errorf("client %s: %v", cl.name, e)
+		}
+		if err := deliveriesWithinViews(cl.out.String()); err != nil {
+			t.Errorf("client %s: %v", cl.name, err)
+		}
+	}
+	d1, d2 := cls[0].deliveries(), cls[1].deliveries()
+	commonPrefix(t, d1, d2, "nodes 1 and 2")
+	after := func(cl *cpgClient, nodeUp string) []string { // deliveries after the NODEUP confchg
+		all := strings.Split(cl.out.String(), "\n")
+		up := slices.IndexFunc(all, func(l string) bool { return strings.HasPrefix(l, "CONFCHG ") && strings.Contains(l, nodeUp) })
+		var out []string
+		for _, l := range all[up+1:] {
+			if strings.HasPrefix(l, "DELIVER ") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	a1, a3 := after(cls[0], "joined=3:"+pids[2]+":4"), after(cls[2], "1:"+pids[0]+":4")
+	if len(a1) < 30 || len(a3) < 30 {
+		t.Fatalf("after the merge node 1 delivered %d, node 3 %d", len(a1), len(a3))
+	}
+	commonPrefix(t, a1, a3, "nodes 1 and 3 after the merge")
+	t.Logf("node 1 delivered %d, node 3 %d (%d after the merge)", len(d1), len(cls[2].lines("DELIVER ")), len(a3))
+}
+
+// deliveriesWithinViews checks a cpgclient output: every DELIVER comes from a member of the
+// view of the last CONFCHG before it.
+func deliveriesWithinViews(out string) error {
+	var view []string
+	for _, l := range strings.Split(out, "\n") {
+		switch {
+		case strings.HasPrefix(l, "CONFCHG "):
+			f := strings.Fields(l)
+			view = strings.Split(strings.TrimPrefix(f[2], "members="), ",")
+		case strings.HasPrefix(l, "DELIVER "):
+			if from := strings.Fields(l)[1]; !slices.Contains(view, from) {
+				return fmt.Errorf("%q delivered in view %v", l, view)
+			}
+		}
+	}
+	return nil
+}
