@@ -8,8 +8,8 @@
 // An Engine has corosync's service id and name. It receives, on the executive's goroutine
 // and in the cluster's total order, the messages sent to its id (Deliverer) and every
 // configuration change (ConfChanger). An engine that keeps cluster-wide state takes part in
-// synchronisation (Syncer): after every regular configuration, service by service in id
-// order, the executive calls SyncInit, then SyncProcess until it reports done, then
+// synchronisation (Syncer): after every regular configuration the executive calls every
+// SyncInit, then, service by service in id order, SyncProcess until it reports done, then
 // multicasts a barrier; when every member's barrier has been delivered it calls SyncActivate
 // and moves to the next service. A new configuration before the end calls SyncAbort on the
 // service in progress and starts again. When all are active the executive logs corosync's

@@ -10,7 +10,8 @@ import (
 	"github.com/corosync-go/corosync/l4_services/logsys"
 )
 
-// syncState is corosync's sync.c: one service at a time, in id order.
+// syncState is corosync's sync.c: every service initialised at once, then processed and
+// activated one at a time, in id order.
 type syncState struct {
 	running    bool
 	ring       evs.RingID
@@ -42,7 +43,12 @@ func (x *Executive) syncStart(c *evs.Configuration) {
 	s.members = append(s.members[:0], c.Members...)
 	s.index = 0
 	s.barriers = map[int]map[evs.NodeID]bool{}
+	// As corosync's sync_process_call_init: every service's init at once, then each
+	// service's process and barrier in turn.
 	x.syncLog.Debug("call init for locally known services")
+	for _, e := range x.syncers {
+		e.SyncInit(slices.Clone(s.trans), slices.Clone(s.members), s.ring)
+	}
 	x.syncEnter()
 }
 
@@ -57,7 +63,6 @@ func (x *Executive) syncEnter() {
 		x.readyOnce.Do(func() { close(x.ready) })
 		return
 	}
-	x.syncers[s.index].SyncInit(slices.Clone(s.trans), slices.Clone(s.members), s.ring)
 	s.processing = true
 	x.syncProcess()
 }

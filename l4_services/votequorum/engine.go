@@ -197,10 +197,9 @@ func (e *Engine) Deliver(sender evs.NodeID, msgID uint16, msg []byte) {
 
 func toRing(r evs.RingID) vq.RingID { return vq.RingID{NodeID: uint32(r.Rep), Seq: r.Seq} }
 
-// ConfChg marks synchronisation in progress from the regular configuration on: the
-// executive starts this engine's synchronisation only after the engines before it, and
-// messages delivered meanwhile must not announce a quorum for the old member list
-// (corosync calls every engine's sync_init at once).
+// ConfChg marks synchronisation in progress from the regular configuration on, before
+// SyncInit (which the executive calls for every engine right after it, as corosync does):
+// nothing delivered in between may announce a quorum for the old member list.
 func (e *Engine) ConfChg(c *evs.Configuration) {
 	if c.Transitional {
 		return
