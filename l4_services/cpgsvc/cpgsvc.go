@@ -830,32 +830,47 @@ func (s *Service) partialMcast(c *client, req cpg.PartialMcastRequest) ipc.CS {
 	return s.mcast(c, req.Guarantee, mcastMsg{Partial: true, MsgLen: req.MsgLen, Type: req.Type, Msg: req.Frag})
 }
 
-// sendWaitPolls bounds the wait for room in the ring's queue (polls of sendWaitPoll).
-const sendWaitPolls = 30000
+// sendWaitPoll is how often a multicast waiting for room in the ring's queue tries again,
+// and sendWaitWarn how long it waits before saying so.
+const (
+	sendWaitPoll = time.Millisecond
+	sendWaitWarn = 10 * time.Second
+)
 
+// sendWaiting sends msg, waiting while the ring's queue is full: the message was taken off
+// the client's request ring, so it is never dropped. The connection's requests back up
+// meanwhile and the client sees CS_ERR_TRY_AGAIN, as with corosync's flow control. It
+// gives up only when the client goes or the ring stops.
 func (s *Service) sendWaiting(c *client, id uint16, msg []byte, g evs.Guarantee) ipc.CS {
-	for range sendWaitPolls {
+	var poll *time.Timer
+	start := time.Time{}
+	for {
 		err := s.send.Send(id, msg, g)
-		if err == nil {
+		switch {
+		case err == nil:
 			return ipc.CSOk
-		}
-		if errors.Is(err, executive.ErrMessageTooLarge) {
+		case errors.Is(err, executive.ErrMessageTooLarge):
 			return ipc.CSErrTooBig
-		}
-		if !isTryAgain(err) {
+		case !isTryAgain(err):
 			s.log.Error("cannot multicast a cpg message", "conn", c.id, "err", err)
 			return ipc.CSErrLibrary
+		}
+		if poll == nil {
+			poll, start = time.NewTimer(sendWaitPoll), time.Now()
+			defer poll.Stop()
+		} else {
+			if !start.IsZero() && time.Since(start) > sendWaitWarn {
+				s.log.Warn("a cpg multicast has waited 10 s for room in the ring's queue", "conn", c.id)
+				start = time.Time{}
+			}
+			poll.Reset(sendWaitPoll)
 		}
 		select {
 		case <-c.done:
 			return ipc.CSErrLibrary
-		case <-sendWaitPoll():
+		case <-poll.C:
 		}
 	}
-	s.log.Error("the ring's queue stayed full; cpg message dropped", "conn", c.id)
-	return ipc.CSErrTryAgain
 }
 
 func isTryAgain(err error) bool { return errors.Is(err, executive.ErrTryAgain) }
-
-func sendWaitPoll() <-chan time.Time { return time.After(time.Millisecond) }
