@@ -177,6 +177,18 @@ func commonPrefix(t *testing.T, a, b []string, what string) {
 	}
 }
 
+// newRunningCluster starts n daemons and waits until each sees all n members.
+func newRunningCluster(t *testing.T, n int) *cluster {
+	c := newCluster(t, n)
+	for i := 1; i <= n; i++ {
+		c.start(i)
+	}
+	for i := 1; i <= n; i++ {
+		c.waitMembers(i, c.cmapOf(i), seq(n), 30*time.Second)
+	}
+	return c
+}
+
 func (c *cluster) cpgClient(t *testing.T, bin string, node int, args ...string) *cpgClient {
 	cmd := exec.Command("ip", append([]string{"netns", "exec", c.lab.Name(fmt.Sprintf("n%d", node)), bin}, args...)...)
 	return startCPGClient(t, fmt.Sprintf("n%d", node), cmd)
@@ -268,13 +280,7 @@ func TestCPGAcrossCluster(t *testing.T) {
 // new member's deliveries are a segment of theirs.
 func TestCPGNodeKilledUnderTraffic(t *testing.T) {
 	bin := buildCPGClient(t)
-	c := newCluster(t, 3)
-	for i := 1; i <= 3; i++ {
-		c.start(i)
-	}
-	for i := 1; i <= 3; i++ {
-		c.waitMembers(i, c.cmapOf(i), seq(3), 30*time.Second)
-	}
+	c := newRunningCluster(t, 3)
 	args := []string{"-g", "load", "-w", "3", "-n", "0", "-p", "3000", "-b", "2097152"}
 	a1, a2, a3 := c.cpgClient(t, bin, 1, args...), c.cpgClient(t, bin, 2, args...), c.cpgClient(t, bin, 3, args...)
 	pid3 := a3.pid()
@@ -429,13 +435,7 @@ func TestCPGToolMatchesCorosync(t *testing.T) {
 // sequence throughout, and node 3 the same as they do from the merge on.
 func TestCPGPartitionAndMerge(t *testing.T) {
 	bin := buildCPGClient(t)
-	c := newCluster(t, 3)
-	for i := 1; i <= 3; i++ {
-		c.start(i)
-	}
-	for i := 1; i <= 3; i++ {
-		c.waitMembers(i, c.cmapOf(i), seq(3), 30*time.Second)
-	}
+	c := newRunningCluster(t, 3)
 	args := []string{"-g", "split", "-w", "3", "-n", "0", "-p", "20000"}
 	cls := []*cpgClient{c.cpgClient(t, bin, 1, args...), c.cpgClient(t, bin, 2, args...), c.cpgClient(t, bin, 3, args...)}
 	pids := []string{cls[0].pid(), cls[1].pid(), cls[2].pid()}
