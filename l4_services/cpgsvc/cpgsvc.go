@@ -94,7 +94,8 @@ type iteration struct {
 	next  int
 }
 
-// held is a group message delivered while synchronisation runs, applied after it.
+// held is a group message delivered while synchronisation runs, applied after it (only a
+// peer that does not hold its messages during synchronisation can send one; see doc.go).
 type held struct {
 	sender uint32
 	id     uint16

@@ -11,10 +11,11 @@
 // speaks libcpg's wire format (ipc/cpg), so Debian's unmodified libcpg and
 // corosync-cpgtool work against it.
 //
-// One deviation keeps the process list identical on every node without corosync's
-// holding of application messages during synchronisation (totempg's waiting_trans_ack):
-// group messages delivered between a regular configuration and the engine's activation
-// are held and applied, in order, right after activation (or, if synchronisation is cut
-// short, before the next one starts). Every member holds the same messages because
-// activation happens at the same point of the total order (the last barrier).
+// Group messages are applied only once the synchronisation has made the process list
+// alike: the executive holds every message but the synchronisation's own from each new ring
+// until all engines are active (corosync's waiting_trans_ack), and the downlist and joinlist
+// go out with SendSync meanwhile. As a guard against a peer that would not hold, the engine
+// also keeps any group message delivered between a regular configuration and its activation,
+// and applies it right after activation (or, if synchronisation is cut short, before the next
+// one starts).
 package cpgsvc
