@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corosync-go/corosync/cmd/internal/refcluster"
 	"github.com/corosync-go/corosync/ipc/refcorosync"
 )
 
@@ -522,4 +523,118 @@ func deliveriesWithinViews(out string) error {
 		}
 	}
 	return nil
+}
+
+// TestCPGPartitionLikeCorosync cuts node 3 of a three-node cluster off and puts it back,
+// once on corosync 3.1.7 and once on our daemon, with a libcpg client on every node, and
+// compares every client's configuration callbacks (pids and ring ids aside).
+func TestCPGPartitionLikeCorosync(t *testing.T) {
+	bin := buildCPGClient(t)
+	conf := "totem {\n\tversion: 2\n\tcluster_name: split\n\ttransport: knet\n\tcrypto_cipher: none\n\tcrypto_hash: none\n\ttoken: 1000\n}\n" +
+		"nodelist {\n"
+	for i := 1; i <= 3; i++ {
+		conf += fmt.Sprintf("\tnode {\n\t\tring0_addr: %s\n\t\tnodeid: %d\n\t}\n", refcluster.Addr(i), i)
+	}
+	conf += "}\nquorum {\n\tprovider: corosync_votequorum\n}\nlogging {\n\tto_stderr: yes\n\tto_syslog: no\n}\n"
+	run := func(c *refcluster.Cluster) []string {
+		for i := 1; i <= 3; i++ {
+			c.Start(i, conf)
+		}
+		waitRing(t, c, 3)
+		var cls []*cpgClient
+		names := map[string]string{}
+		confchgs := func(cl *cpgClient) []string { return cl.lines("CONFCHG ") }
+		for i := 1; i <= 3; i++ {
+			cl := startCPGClient(t, fmt.Sprintf("n%d", i), c.Node(i).Command(bin, "-g", "split", "-w", "3", "-n", "1"))
+			names[cl.pid()] = fmt.Sprintf("P%d", i)
+			cls = append(cls, cl)
+			// One join at a time, so that every daemon announces them in the same order.
+			cls[0].waitFor(fmt.Sprintf("%d members", i), 30*time.Second, func() bool {
+				return memberCount(lastOf(confchgs(cls[0]))) == i
+			})
+		}
+		for _, cl := range cls {
+			cl.waitFor("three members", 30*time.Second, func() bool { return memberCount(lastOf(confchgs(cl))) == 3 })
+		}
+		// newConfchg waits for a callback after the first n that contains what.
+		newConfchg := func(cl *cpgClient, n int, what string) {
+			cl.waitFor(what, 60*time.Second, func() bool {
+				return slices.ContainsFunc(confchgs(cl)[min(n, len(confchgs(cl))):], func(l string) bool { return strings.Contains(l, what) })
+			})
+		}
+		seen := make([]int, 3)
+		for i, cl := range cls {
+			seen[i] = len(confchgs(cl))
+		}
+		if err := c.Detach(3); err != nil {
+			t.Fatal(err)
+		}
+		for i, cl := range cls {
+			newConfchg(cl, seen[i], ":3 joined=") // NODEDOWN
+			seen[i] = len(confchgs(cl))
+		}
+		if err := c.Attach(3); err != nil {
+			t.Fatal(err)
+		}
+		for i, cl := range cls {
+			newConfchg(cl, seen[i], ":4") // NODEUP
+		}
+		time.Sleep(time.Second) // any further callback
+		var out []string
+		for _, cl := range cls {
+			s := strings.Join(confchgs(cl), "\n")
+			for pid, name := range names {
+				s = regexp.MustCompile(`\b`+pid+`\b`).ReplaceAllString(s, name)
+			}
+			var members []string
+			for _, l := range cl.lines("TOTEM ") {
+				members = append(members, strings.Fields(l)[2])
+			}
+			out = append(out, cl.name+":\n"+s+"\nTOTEM "+strings.Join(members, " "))
+		}
+		for _, cl := range cls {
+			cl.stop()
+		}
+		return out
+	}
+	theirs := run(refcluster.New(t, 3))
+	ours := run(refcluster.NewOurs(t, 3))
+	for i := range theirs {
+		if ours[i] != theirs[i] {
+			t.Errorf("corosync 3.1.7:\n%s\nours:\n%s", theirs[i], ours[i])
+		}
+	}
+	t.Logf("corosync 3.1.7 and ours:\n%s", strings.Join(theirs, "\n"))
+}
+
+// memberCount is the number of members a cpgclient CONFCHG line lists.
+func memberCount(confchg string) int {
+	f := strings.Fields(confchg)
+	if len(f) < 3 || f[2] == "members=" {
+		return 0
+	}
+	return strings.Count(f[2], ",") + 1
+}
+
+func lastOf(l []string) string {
+	if len(l) == 0 {
+		return ""
+	}
+	return l[len(l)-1]
+}
+
+// waitRing waits until each of the n daemons of c lists n joined members.
+func waitRing(t *testing.T, c *refcluster.Cluster, n int) {
+	t.Helper()
+	for i := 1; i <= n; i++ {
+		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			out, _ := c.Node(i).Command("corosync-cmapctl", "runtime.members").Output()
+			if strings.Count(string(out), "status (str) = joined") == n {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("node %d never saw %d members:\n%s", i, n, out)
+			}
+		}
+	}
 }

@@ -114,6 +114,9 @@ int main(int argc, char **argv)
 	cpg_model_v1_data_t model = { .cpg_deliver_fn = deliver_fn, .cpg_confchg_fn = confchg_fn,
 		.cpg_totem_confchg_fn = totem_fn, .flags = CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF };
 	struct cpg_name name;
+	/* Zeroed: corosync 3.1.7 keys groups by the whole 128-byte buffer as a C string, so bytes
+	 * after the name would make it announce each NODEUP of a synchronisation apart. */
+	memset(&name, 0, sizeof(name));
 	int fd;
 	cs_error_t e;
 

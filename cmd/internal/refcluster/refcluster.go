@@ -149,6 +149,17 @@ func (c *Cluster) Stop(i int) {
 	c.procs[i-1] = nil
 }
 
+// Detach cuts node i off the others (its bridge port leaves the bridge; its own link stays
+// up), and Attach puts it back.
+func (c *Cluster) Detach(i int) error {
+	return c.lab.Exec("hub", "ip", "link", "set", fmt.Sprintf("h%d", i), "nomaster")
+}
+
+// Attach puts node i back on the bridge after Detach.
+func (c *Cluster) Attach(i int) error {
+	return c.lab.Exec("hub", "ip", "link", "set", fmt.Sprintf("h%d", i), "master", "br0")
+}
+
 // Exited is closed once node i's daemon has exited.
 func (c *Cluster) Exited(i int) <-chan struct{} { return c.done[i-1] }
 
