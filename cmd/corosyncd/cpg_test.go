@@ -530,12 +530,7 @@ func deliveriesWithinViews(out string) error {
 // compares every client's configuration callbacks (pids and ring ids aside).
 func TestCPGPartitionLikeCorosync(t *testing.T) {
 	bin := buildCPGClient(t)
-	conf := "totem {\n\tversion: 2\n\tcluster_name: split\n\ttransport: knet\n\tcrypto_cipher: none\n\tcrypto_hash: none\n\ttoken: 1000\n}\n" +
-		"nodelist {\n"
-	for i := 1; i <= 3; i++ {
-		conf += fmt.Sprintf("\tnode {\n\t\tring0_addr: %s\n\t\tnodeid: %d\n\t}\n", refcluster.Addr(i), i)
-	}
-	conf += "}\nquorum {\n\tprovider: corosync_votequorum\n}\nlogging {\n\tto_stderr: yes\n\tto_syslog: no\n}\n"
+	conf := refclusterConf("split", 3)
 	run := func(c *refcluster.Cluster) []string {
 		for i := 1; i <= 3; i++ {
 			c.Start(i, conf)
@@ -614,6 +609,17 @@ func memberCount(confchg string) int {
 		return 0
 	}
 	return strings.Count(f[2], ",") + 1
+}
+
+// refclusterConf is a corosync.conf for n nodes of a refcluster: knet without crypto,
+// token 1000, votequorum, logging to stderr.
+func refclusterConf(name string, n int) string {
+	conf := "totem {\n\tversion: 2\n\tcluster_name: " + name + "\n\ttransport: knet\n\tcrypto_cipher: none\n\tcrypto_hash: none\n\ttoken: 1000\n}\n" +
+		"nodelist {\n"
+	for i := 1; i <= n; i++ {
+		conf += fmt.Sprintf("\tnode {\n\t\tring0_addr: %s\n\t\tnodeid: %d\n\t}\n", refcluster.Addr(i), i)
+	}
+	return conf + "}\nquorum {\n\tprovider: corosync_votequorum\n}\nlogging {\n\tto_stderr: yes\n\tto_syslog: no\n}\n"
 }
 
 func lastOf(l []string) string {

@@ -25,6 +25,7 @@ import (
 	"github.com/corosync-go/corosync/l4_services/icmap"
 	"github.com/corosync-go/corosync/l4_services/logsys"
 	"github.com/corosync-go/corosync/l4_services/monsvc"
+	"github.com/corosync-go/corosync/l4_services/ploadsvc"
 	"github.com/corosync-go/corosync/l4_services/rtkeys"
 	"github.com/corosync-go/corosync/l4_services/wdsvc"
 )
@@ -49,6 +50,7 @@ const (
 	stopSignal stopReason = iota + 1
 	stopShutdown
 	stopKilled
+	stopPload // the pload engine's load is done (corosync exits with 99)
 )
 
 // sub returns the daemon's logger for a corosync subsystem ("MAIN", "TOTEM", ...).
@@ -62,7 +64,7 @@ func (cmapEngine) ID() uint16   { return 0 }
 func (cmapEngine) Name() string { return "corosync configuration map access" }
 
 // services are the engines this daemon loads, as corosync names them in cmap.
-var loadedServices = []rtkeys.Service{{ID: 0, Short: "cmap", MsgIDs: 1}, {ID: 1, Short: "cfg", MsgIDs: 5}, cpgService}
+var loadedServices = []rtkeys.Service{{ID: 0, Short: "cmap", MsgIDs: 1}, {ID: 1, Short: "cfg", MsgIDs: 5}, cpgService, ploadService}
 
 // daemon is one running corosyncd.
 type daemon struct {
@@ -79,6 +81,7 @@ type daemon struct {
 	cmap   *cmapsvc.Service
 	cfg    *cfgsvc.Service
 	cpg    *cpgsvc.Service
+	pload  *ploadsvc.Engine
 	stats  *statsSource
 	res    *resEngines  // mon and wd (resources.go)
 	quorum *quorumParts // quorum and votequorum (quorumlive.go)
@@ -125,6 +128,8 @@ func run(ctx context.Context, confPath string, explicit bool, logs *logOutput) i
 	switch reason {
 	case stopKilled:
 		code = exitKilled
+	case stopPload:
+		code = ploadsvc.ExitStatus // no leave: corosync exits "the hard way"
 	default:
 		d.leave()
 	}
@@ -204,18 +209,20 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 		return err
 	}
 	d.cpg = d.newCPG()
+	d.pload = ploadsvc.New(ploadsvc.Config{Map: d.m, Log: d.log, Exit: func(int) { d.requestStop(stopPload) }})
 	d.x, err = executive.New(executive.Config{
 		Totem:        d.totem,
 		RingSeq:      seq,
 		StoreRingSeq: seqs.store,
 		Send:         d.send,
 		Log:          d.log,
-	}, append(append([]executive.Engine{cmapEngine{}, d.cfg, d.cpg}, d.quorumEngines()...), d.res.engines()...)...)
+	}, append(append([]executive.Engine{cmapEngine{}, d.cfg, d.cpg, d.pload}, d.quorumEngines()...), d.res.engines()...)...)
 	if err != nil {
 		return err
 	}
 	d.cfg.Bind(d.x.Endpoint(cfgsvc.ServiceID))
 	d.cpg.Bind(d.x.Endpoint(cpgsvc.ServiceID))
+	d.pload.Bind(d.x.Endpoint(ploadsvc.ServiceID))
 	d.x.Watch(rtkeys.NewMembers(d.m, d.log, d.memberAddrs, d.configVersion()))
 	rtkeys.PublishStatic(d.m, d.services())
 	rtkeys.ProtectReadOnly(d.m)
@@ -258,6 +265,11 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 		}()
 		d.sub("SERV").Log(ctx, levelNotice, fmt.Sprintf("Service engine loaded: %s", serviceLongName(svc.Name())))
 	}
+	// pload comes after cpg in corosync's list of engines; it has no IPC.
+	if err := d.pload.Start(ctx); err != nil {
+		return err
+	}
+	d.sub("SERV").Log(ctx, levelNotice, fmt.Sprintf("Service engine loaded: %s [%d]", ploadsvc.Name, ploadsvc.ServiceID))
 	if err := d.initResources(ctx); err != nil {
 		return err
 	}
@@ -385,7 +397,7 @@ func (d *daemon) logUnloaded() {
 	for _, n := range later {
 		list = append(list, unloaded{n, true})
 	}
-	list = append(list, unloaded{monsvc.Name, false}, unloaded{wdsvc.Name, false})
+	list = append(list, unloaded{ploadsvc.Name, false}, unloaded{monsvc.Name, false}, unloaded{wdsvc.Name, false})
 	for _, e := range list {
 		if e.ipc {
 			d.sub("QB").Info("withdrawing server sockets")

@@ -107,19 +107,15 @@ func TestDebianToolsAgainstOurDaemon(t *testing.T) {
 		}
 	}
 	// Every configuration and runtime key corosync has for this file, we have too, with the
-	// same type. pload (a load generator) is not loaded here.
+	// same type.
 	ourLines := map[string]string{}
 	for _, l := range strings.Split(ours, "\n") {
 		if k, _, ok := strings.Cut(l, " "); ok {
 			ourLines[k] = l
 		}
 	}
-	later := regexp.MustCompile(`^(internal_configuration\.service\.4|runtime\.services\.pload)`)
 	for _, l := range strings.Split(strings.TrimSpace(theirs), "\n") {
 		k, rest, _ := strings.Cut(l, " ")
-		if later.MatchString(k) {
-			continue
-		}
 		mine, ok := ourLines[k]
 		if !ok {
 			t.Errorf("corosync has %s, we do not", l)

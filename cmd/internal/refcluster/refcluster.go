@@ -160,6 +160,12 @@ func (c *Cluster) Attach(i int) error {
 	return c.lab.Exec("hub", "ip", "link", "set", fmt.Sprintf("h%d", i), "master", "br0")
 }
 
+// ExitCode waits until node i's daemon has exited and returns its exit status.
+func (c *Cluster) ExitCode(i int) int {
+	<-c.done[i-1]
+	return c.procs[i-1].ProcessState.ExitCode()
+}
+
 // Exited is closed once node i's daemon has exited.
 func (c *Cluster) Exited(i int) <-chan struct{} { return c.done[i-1] }
 
