@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cmp"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,9 +18,10 @@ var ploadResult = regexp.MustCompile(`\[PLOAD \] +(\d+) Writes (\d+) bytes per w
 // TestPloadLikeCorosync starts corosync's load generator on a three-node cluster of
 // corosync 3.1.7 and then of corosyncd, the way corosync documents it (pload.count,
 // pload.size and pload.start set with corosync-cmapctl on one node): every node sends the
-// load, logs its rate and exits with status 99, on both. The rates are logged.
+// load, logs its rate and exits with status 99, on both. The rates are logged; PLOAD_COUNT
+// and PLOAD_SIZE change the load (perf/RESULTS.md uses them).
 func TestPloadLikeCorosync(t *testing.T) {
-	const count, size = "20000", "300"
+	count, size := cmp.Or(os.Getenv("PLOAD_COUNT"), "20000"), cmp.Or(os.Getenv("PLOAD_SIZE"), "300")
 	run := func(c *refcluster.Cluster) (rates []string) {
 		conf := refclusterConf("pload", 3)
 		for i := 1; i <= 3; i++ {
