@@ -652,7 +652,7 @@ func trimReason(a string) string {
 // one). Timing comes from real goroutines, so a seed fixes the faults and traffic, not
 // every interleaving.
 func TestSimulatedClusters(t *testing.T) {
-	runs := 3
+	runs := 5
 	if v, err := strconv.Atoi(os.Getenv("CPGSIM_RUNS")); err == nil {
 		runs = v
 	}
