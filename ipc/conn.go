@@ -21,7 +21,7 @@ type transport interface {
 	// waiting at most the server's SendTimeout; written runs after each is handed over.
 	sendEvents(msg []byte, next func() ([]byte, bool), done <-chan struct{}, written func()) error
 	setFlow(level int32)
-	// close unblocks serve and sendEvent; cleanup then releases files and memory.
+	// close unblocks serve and sendEvents; cleanup then releases files and memory.
 	close()
 	cleanup()
 }

@@ -21,7 +21,6 @@ type shmTransport struct {
 	mu                sync.RWMutex // RLock to use the rings, Lock to release them
 	req, resp, ev     *ring
 	released          bool
-	bells             []byte // zero bytes for event doorbells (writeEvents' goroutine only)
 }
 
 func (s *Server) newShmTransport(c *Conn, desc string) (*shmTransport, error) {
@@ -136,14 +135,7 @@ func (t *shmTransport) nextRequest(buf []byte) (msg []byte, ok bool, err error) 
 func (t *shmTransport) write(r *ring, msg []byte, wait time.Duration, done <-chan struct{}, event bool) error {
 	deadline := time.Now().Add(wait)
 	for {
-		t.mu.RLock()
-		var err error
-		if t.released {
-			err = net.ErrClosed
-		} else {
-			err = r.write(msg)
-		}
-		t.mu.RUnlock()
+		err := t.tryWrite(r, msg)
 		if !errors.Is(err, errRingFull) {
 			return err
 		}
@@ -173,21 +165,15 @@ func (t *shmTransport) sendEvents(msg []byte, next func() ([]byte, bool), done <
 	// bounded batches.
 	unrung := 0
 	for {
-		err := errRingFull
-		if unrung > 0 {
-			err = t.tryWrite(t.ev, msg)
-			if err != nil && !errors.Is(err, errRingFull) {
-				return err
+		err := t.tryWrite(t.ev, msg)
+		if errors.Is(err, errRingFull) {
+			if err = t.ringBells(unrung); err == nil {
+				unrung = 0
+				err = t.write(t.ev, msg, t.c.s.cfg.SendTimeout, done, true)
 			}
 		}
 		if err != nil {
-			if err := t.ringBells(unrung); err != nil {
-				return err
-			}
-			unrung = 0
-			if err := t.write(t.ev, msg, t.c.s.cfg.SendTimeout, done, true); err != nil {
-				return err
-			}
+			return err
 		}
 		unrung++
 		written()
@@ -207,6 +193,9 @@ func (t *shmTransport) sendEvents(msg []byte, next func() ([]byte, bool), done <
 // eventBellsMax bounds the events announced by one doorbell write.
 const eventBellsMax = 64
 
+// eventBells are the doorbell bytes (zeros) of up to eventBellsMax events; read only.
+var eventBells [eventBellsMax]byte
+
 // tryWrite puts msg on r if it has room now.
 func (t *shmTransport) tryWrite(r *ring, msg []byte) error {
 	t.mu.RLock()
@@ -223,11 +212,8 @@ func (t *shmTransport) ringBells(n int) error {
 	if n == 0 {
 		return nil
 	}
-	if cap(t.bells) < n {
-		t.bells = make([]byte, n)
-	}
 	t.c.setup.SetWriteDeadline(time.Now().Add(t.c.s.cfg.SendTimeout))
-	_, err := t.c.setup.Write(t.bells[:n])
+	_, err := t.c.setup.Write(eventBells[:n])
 	return err
 }
 

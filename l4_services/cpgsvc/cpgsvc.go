@@ -2,6 +2,7 @@ package cpgsvc
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -236,6 +237,10 @@ func (s *Service) Deliver(sender evs.NodeID, id uint16, msg []byte) {
 	}
 }
 
+// debug reports whether debug lines are logged: the per-message ones are formatted only
+// then.
+func (s *Service) debug() bool { return s.log.Enabled(context.Background(), slog.LevelDebug) }
+
 func (s *Service) dropBad(sender evs.NodeID, err error) {
 	s.badMessages.Add(1)
 	s.log.Warn("dropping a cpg message", "sender", sender, "err", err)
@@ -263,7 +268,7 @@ func (s *Service) apply(sender uint32, id uint16, msg []byte) {
 			s.dropBad(evs.NodeID(sender), err)
 			return
 		}
-		if m.Partial {
+		if m.Partial && s.debug() {
 			s.log.Debug(fmt.Sprintf("Got fragmented message from node %d, size = %d bytes", sender, len(m.Msg)))
 		}
 		s.deliverMcast(sender, m)
@@ -809,7 +814,9 @@ func (s *Service) mcast(c *client, g cpg.Guarantee, m mcastMsg) ipc.CS {
 // partialMcast is corosync's message_handler_req_lib_cpg_partial_mcast: a fragment whose
 // message saw a confchg since its first fragment is refused with CS_ERR_INTERRUPT.
 func (s *Service) partialMcast(c *client, req cpg.PartialMcastRequest) ipc.CS {
-	s.log.Debug(fmt.Sprintf("Sending fragmented message size = %d bytes", len(req.Frag)))
+	if s.debug() {
+		s.log.Debug(fmt.Sprintf("Sending fragmented message size = %d bytes", len(req.Frag)))
+	}
 	s.mu.Lock()
 	cs := ipc.CSOk
 	if !canSend(c.state) {

@@ -3,6 +3,7 @@ package cpgsvc
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/corosync-go/corosync/ipc/cpg"
 	"github.com/corosync-go/corosync/ipc/mar"
@@ -186,9 +187,7 @@ func (m mcastMsg) encode() []byte { return m.appendTo(nil) }
 // since the ring copies what it is given.
 func (m mcastMsg) appendTo(b []byte) []byte {
 	e := &mar.Encoder{B: b}
-	if need := 2 + len(m.Group) + 28 + len(m.Msg); cap(e.B)-len(e.B) < need {
-		e.B = append(make([]byte, 0, len(e.B)+need), e.B...)
-	}
+	e.B = slices.Grow(e.B, 2+len(m.Group)+28+len(m.Msg))
 	putGroup(e, m.Group)
 	e.U32(m.PID)
 	e.U32(m.Source.NodeID)

@@ -1,6 +1,8 @@
 package cpgsvc
 
 import (
+	"slices"
+
 	"github.com/corosync-go/corosync/ipc"
 	"github.com/corosync-go/corosync/ipc/cpg"
 )
@@ -23,7 +25,7 @@ func (s *Service) iterationInit(c *client, req cpg.IterationInitializeRequest) [
 	for _, p := range s.procs {
 		switch req.Type {
 		case cpg.IterationNameOnly:
-			if containsGroup(items, p.group) {
+			if slices.ContainsFunc(items, func(q proc) bool { return q.group == p.group }) {
 				continue
 			}
 			p.node, p.pid = 0, 0
@@ -39,22 +41,13 @@ func (s *Service) iterationInit(c *client, req cpg.IterationInitializeRequest) [
 				break
 			}
 		}
-		items = append(items[:at], append([]proc{p}, items[at:]...)...)
+		items = slices.Insert(items, at, p)
 	}
 	s.nextIt++
 	h := s.nextIt
 	s.iters[h] = &iteration{owner: c, items: items}
 	c.iters = append(c.iters, h)
 	return cpg.IterationInitializeResponse{Error: ipc.CSOk, Handle: h}.Encode()
-}
-
-func containsGroup(items []proc, g string) bool {
-	for _, q := range items {
-		if q.group == g {
-			return true
-		}
-	}
-	return false
 }
 
 // iterationNext is corosync's message_handler_req_lib_cpg_iteration_next.

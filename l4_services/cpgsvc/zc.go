@@ -149,7 +149,9 @@ func (s *Service) zcExecute(c *client, h uint64) ipc.CS {
 		}
 		msg = append([]byte{}, b[cpg.McastRequestBytes:cpg.McastRequestBytes+int(n)]...)
 	})
-	s.log.Debug(fmt.Sprintf("got ZC mcast request on conn=%d", c.id))
+	if s.debug() {
+		s.log.Debug(fmt.Sprintf("got ZC mcast request on conn=%d", c.id))
+	}
 	s.mu.Unlock()
 	if m == nil || !ok || msg == nil {
 		return ipc.CSErrInvalid
