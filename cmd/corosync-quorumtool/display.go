@@ -39,20 +39,13 @@ func (t *tool) displayQuorum(quorate bool) error {
 		return nil
 	}
 	info, err := t.vq.Info(t.ctx, t.ourID)
-	if cs := errCode(err); cs == ipc.CSOk || cs == ipc.CSErrNotExist {
+	if cs := cserr.Of(err); cs == ipc.CSOk || cs == ipc.CSErrNotExist {
 		writeVotequorum(w, info)
 	} else {
 		fmt.Fprintf(t.stderr, "Unable to get node info: %s\n", t.csText(err))
 	}
 	t.displayNodes()
 	return err
-}
-
-func errCode(err error) ipc.CS {
-	if err == nil {
-		return ipc.CSOk
-	}
-	return cserr.Of(err)
 }
 
 func yesNo(b bool) string {

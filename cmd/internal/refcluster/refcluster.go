@@ -30,6 +30,7 @@ type Cluster struct {
 	dir    string
 	procs  []*exec.Cmd
 	done   []chan struct{}
+	codes  []int // exit statuses, set before done closes
 	logs   []*refcorosync.Output
 }
 
@@ -48,7 +49,7 @@ func New(t testing.TB, n int) *Cluster {
 		t.Skip("skipping: " + why)
 	}
 	c := &Cluster{t: t, lab: netns.NewLab(), dir: t.TempDir(),
-		procs: make([]*exec.Cmd, n), done: make([]chan struct{}, n), logs: make([]*refcorosync.Output, n)}
+		procs: make([]*exec.Cmd, n), done: make([]chan struct{}, n), codes: make([]int, n), logs: make([]*refcorosync.Output, n)}
 	t.Cleanup(func() {
 		for i := range c.procs {
 			c.Stop(i + 1)
@@ -113,6 +114,7 @@ func (c *Cluster) Start(i int, conf string) {
 	done := make(chan struct{})
 	go func() {
 		cmd.Wait()
+		c.codes[i-1] = cmd.ProcessState.ExitCode()
 		if c.Daemon == "" {
 			refcorosync.RemoveFlightRecorder(cmd.Process.Pid)
 		}
@@ -163,7 +165,7 @@ func (c *Cluster) Attach(i int) error {
 // ExitCode waits until node i's daemon has exited and returns its exit status.
 func (c *Cluster) ExitCode(i int) int {
 	<-c.done[i-1]
-	return c.procs[i-1].ProcessState.ExitCode()
+	return c.codes[i-1]
 }
 
 // Exited is closed once node i's daemon has exited.
