@@ -100,34 +100,8 @@ func parseArgs(argv0 string, args []string, posixlyCorrect bool) (options, *usag
 	return o, nil
 }
 
-// parseNodeID accepts what util_strtonum(s, 1, UINT_MAX) accepts: strtoll's decimal
-// syntax (leading white space, an optional sign) with nothing after the digits, and a
-// value from 1 to 2^32-1.
+// parseNodeID accepts what util_strtonum(s, 1, UINT_MAX) accepts.
 func parseNodeID(s string) (uint32, bool) {
-	i := 0
-	for i < len(s) && isCSpace(s[i]) {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	start := i
-	var v uint64
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		// Past UINT32_MAX the answer is "invalid" whether or not strtoll overflows.
-		if v <= math.MaxUint32 {
-			v = v*10 + uint64(s[i]-'0')
-		}
-	}
-	if i == start || i != len(s) || neg || v < 1 || v > math.MaxUint32 {
-		return 0, false
-	}
-	return uint32(v), true
-}
-
-// isCSpace is C's isspace in the C locale.
-func isCSpace(c byte) bool {
-	return c == ' ' || (c >= '\t' && c <= '\r')
+	v, ok := getopt.StrToNum(s, 1, math.MaxUint32)
+	return uint32(v), ok
 }

@@ -75,3 +75,8 @@ func scanUnsigned(s string) (n uint32, rest string, ok bool) {
 	}
 	return uint32(v), s[i:], true
 }
+
+// isCSpace is C's isspace in the C locale.
+func isCSpace(c byte) bool {
+	return c == ' ' || (c >= '\t' && c <= '\r')
+}
