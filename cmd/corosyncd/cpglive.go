@@ -2,7 +2,6 @@ package main
 
 import (
 	"github.com/corosync-go/corosync/l4_services/cpgsvc"
-	"github.com/corosync-go/corosync/l4_services/ploadsvc"
 	"github.com/corosync-go/corosync/l4_services/rtkeys"
 )
 
@@ -14,7 +13,3 @@ var cpgService = rtkeys.Service{ID: cpgsvc.ServiceID, Short: cpgsvc.IPCName, Msg
 func (d *daemon) newCPG() *cpgsvc.Service {
 	return cpgsvc.New(cpgsvc.Config{NodeID: d.conf.nodeID, Log: d.log})
 }
-
-// ploadService is the pload engine's entry in loadedServices: runtime.services.pload.*
-// with its two exec message ids (start, mcast).
-var ploadService = rtkeys.Service{ID: ploadsvc.ServiceID, Short: "pload", MsgIDs: 2}

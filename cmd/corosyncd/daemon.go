@@ -26,7 +26,9 @@ import (
 	"github.com/corosync-go/corosync/l4_services/logsys"
 	"github.com/corosync-go/corosync/l4_services/monsvc"
 	"github.com/corosync-go/corosync/l4_services/ploadsvc"
+	"github.com/corosync-go/corosync/l4_services/quorumsvc"
 	"github.com/corosync-go/corosync/l4_services/rtkeys"
+	"github.com/corosync-go/corosync/l4_services/votequorum"
 	"github.com/corosync-go/corosync/l4_services/wdsvc"
 )
 
@@ -253,17 +255,8 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 	}
 	ipcCtx, ipcStop := context.WithCancel(ctx)
 	d.ipcStop = ipcStop
-	for _, svc := range []ipc.Service{glue(d.cmap, d.x), glue(d.cfg.IPC(), d.x), glue(d.cpg.IPC(), d.x)} {
-		ln, err := d.srv.Listen(svc)
-		if err != nil {
-			return fmt.Errorf("cannot listen for IPC on %s: %w", svc.Name(), err)
-		}
-		d.ipcDone.Add(1)
-		go func() {
-			defer d.ipcDone.Done()
-			d.srv.ServeOn(ipcCtx, ln, svc)
-		}()
-		d.sub("SERV").Log(ctx, levelNotice, fmt.Sprintf("Service engine loaded: %s", serviceLongName(svc.Name())))
+	if err := d.serveIPC(ctx, ipcCtx, glue(d.cmap, d.x), glue(d.cfg.IPC(), d.x), glue(d.cpg.IPC(), d.x)); err != nil {
+		return err
 	}
 	// pload comes after cpg in corosync's list of engines; it has no IPC.
 	if err := d.pload.Start(ctx); err != nil {
@@ -298,6 +291,24 @@ func (d *daemon) start(ctx context.Context, confPath string, explicit bool) erro
 	return nil
 }
 
+// serveIPC listens for each service's clients and serves them until ipcCtx ends, logging
+// each engine as loaded, in order.
+func (d *daemon) serveIPC(ctx, ipcCtx context.Context, svcs ...ipc.Service) error {
+	for _, svc := range svcs {
+		ln, err := d.srv.Listen(svc)
+		if err != nil {
+			return fmt.Errorf("cannot listen for IPC on %s: %w", svc.Name(), err)
+		}
+		d.ipcDone.Add(1)
+		go func() {
+			defer d.ipcDone.Done()
+			d.srv.ServeOn(ipcCtx, ln, svc)
+		}()
+		d.sub("SERV").Log(ctx, levelNotice, "Service engine loaded: "+serviceLongName(svc.Name()))
+	}
+	return nil
+}
+
 func serviceLongName(ipcName string) string {
 	switch ipcName {
 	case "cmap":
@@ -307,9 +318,9 @@ func serviceLongName(ipcName string) string {
 	case cpgsvc.IPCName:
 		return cpgsvc.Name + " [2]"
 	case "votequorum":
-		return "corosync vote quorum service v1.0 [5]"
+		return votequorum.Name + " [5]"
 	case "quorum":
-		return "corosync cluster quorum service v0.1 [3]"
+		return quorumsvc.Name + " [3]"
 	}
 	return ipcName
 }
@@ -489,3 +500,7 @@ func addrOnly(ap netip.AddrPort) string {
 	}
 	return ap.Addr().String()
 }
+
+// ploadService is the pload engine's entry in loadedServices: runtime.services.pload.*
+// with its two exec message ids (start, mcast).
+var ploadService = rtkeys.Service{ID: ploadsvc.ServiceID, Short: "pload", MsgIDs: 2}

@@ -86,19 +86,7 @@ func (d *daemon) startQuorum(ctx, ipcCtx context.Context) error {
 	if d.quorum.vq != nil {
 		svcs = append(svcs, glue(d.quorum.vq.IPC(), d.x))
 	}
-	for _, svc := range append(svcs, glue(d.quorum.svc.IPC(), d.x)) {
-		ln, err := d.srv.Listen(svc)
-		if err != nil {
-			return fmt.Errorf("cannot listen for IPC on %s: %w", svc.Name(), err)
-		}
-		d.ipcDone.Add(1)
-		go func() {
-			defer d.ipcDone.Done()
-			d.srv.ServeOn(ipcCtx, ln, svc)
-		}()
-		d.sub("SERV").Log(ctx, levelNotice, "Service engine loaded: "+serviceLongName(svc.Name()))
-	}
-	return nil
+	return d.serveIPC(ctx, ipcCtx, append(svcs, glue(d.quorum.svc.IPC(), d.x))...)
 }
 
 // services are the loaded engines as rtkeys names them.

@@ -62,7 +62,6 @@ type Service struct {
 	syncRing     quorum.RingID
 	members, old []uint32
 	joined, left []uint32
-	internal     []func(quorate bool)
 }
 
 // New creates the engine.
@@ -84,21 +83,6 @@ func (s *Service) ID() uint16 { return ServiceID }
 
 // Name is the engine's long name.
 func (s *Service) Name() string { return Name }
-
-// Quorate is corosync's quorum_quorate callin.
-func (s *Service) Quorate() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.primary
-}
-
-// OnChange registers an internal listener of quorum changes (quorum_register_callback);
-// it runs under the service's lock and must not call back into it.
-func (s *Service) OnChange(f func(quorate bool)) {
-	s.mu.Lock()
-	s.internal = append(s.internal, f)
-	s.mu.Unlock()
-}
 
 func (s *Service) notice(msg string) { s.log.Log(context.Background(), logsys.LevelNotice, msg) }
 
@@ -141,9 +125,6 @@ func (s *Service) SetQuorum(view []uint32, quorate bool, ring quorum.RingID) {
 	s.view = slices.Clone(view)
 	s.ring = ring
 	s.logList(view, "Members")
-	for _, f := range s.internal {
-		f(quorate)
-	}
 	s.sendQuorum(nil)
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	vq "github.com/corosync-go/corosync/ipc/votequorum"
 )
 
 // nodelistConfig is votequorum_read_nodelist_configuration: this node's votes, the node
@@ -55,12 +57,12 @@ func (c *core) qdeviceConfigured() (votes int64, ok bool) {
 	if v, ok := c.getU32("quorum.device.timeout"); ok {
 		c.qdeviceTimeout = v
 	} else {
-		c.qdeviceTimeout = 10000
+		c.qdeviceTimeout = vq.QdeviceDefaultTimeout
 	}
 	if v, ok := c.getU32("quorum.device.sync_timeout"); ok {
 		c.qdeviceSyncTimeout = v
 	} else {
-		c.qdeviceSyncTimeout = 30000
+		c.qdeviceSyncTimeout = vq.QdeviceDefaultSyncTimeout
 	}
 	c.updateQdeviceCanOperate(true)
 	return votes, true

@@ -119,7 +119,7 @@ type core struct {
 	quorate bool
 
 	us    *node
-	nodes []*node // by id, us included, the device not
+	nodes []*node // in node_add_ordered's order (see insertAt), us included, the device not
 
 	quorumMembers, prevQuorumMembers, atbNodes []uint32
 	ring                                       vq.RingID

@@ -237,13 +237,6 @@ func (e *Engine) SyncActivate() {
 // SyncAbort implements executive.Syncer (votequorum_sync_abort does nothing).
 func (e *Engine) SyncAbort() {}
 
-// Quorate reports whether this node is in a quorate partition.
-func (e *Engine) Quorate() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.core.quorate
-}
-
 // Info is what GETINFO answers about node (0: this node); false if unknown.
 func (e *Engine) Info(node uint32) (vq.Info, bool) {
 	rec := &recorder{}
