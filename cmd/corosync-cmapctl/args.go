@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/corosync-go/corosync/cmd/internal/getopt"
 	"github.com/corosync-go/corosync/ipc/cmap"
 )
 
@@ -50,12 +51,12 @@ func parseArgs(argv []string, posixlyCorrect bool) (options, *outcome) {
 	if len(argv) > 0 {
 		argv0, args = argv[0], argv[1:]
 	}
-	g := getopt(argv0, args, optString, posixlyCorrect)
+	g := getopt.Parse(argv0, args, optString, posixlyCorrect)
 	o := options{action: actionPrint, mapID: cmap.MapICMAP, trackPrefix: true}
 	// mapSet is never reset: once a good -m was seen, a later bad one passes silently.
 	mapSet := false
-	for _, op := range g.opts {
-		switch op.name {
+	for _, op := range g.Opts {
+		switch op.Name {
 		case 'h':
 			return o, &outcome{stdout: helpText}
 		case 'b':
@@ -71,13 +72,13 @@ func parseArgs(argv []string, posixlyCorrect bool) (options, *outcome) {
 		case 'D':
 			o.action = actionDeletePrefix
 		case 'p':
-			o.file = op.arg
+			o.file = op.Arg
 			o.action = actionLoad
 		case 'C':
-			switch op.arg {
+			switch op.Arg {
 			case "knet", "totem", "ipc", "schedmiss", "all":
 				o.action = actionClearStats
-				o.clearOpt = op.arg
+				o.clearOpt = op.Arg
 				o.mapID = cmap.MapStats
 			default:
 				return o, &outcome{stderr: "argument to -C should be 'knet', 'totem', 'ipc', 'schedmiss' or 'all'\n", code: 1}
@@ -88,7 +89,7 @@ func parseArgs(argv []string, posixlyCorrect bool) (options, *outcome) {
 		case 'T':
 			o.action = actionTrack
 		case 'm':
-			switch op.arg {
+			switch op.Arg {
 			case "icmap", "default":
 				o.mapID, mapSet = cmap.MapICMAP, true
 			case "stats":
@@ -99,10 +100,10 @@ func parseArgs(argv []string, posixlyCorrect bool) (options, *outcome) {
 			}
 		}
 	}
-	if g.err != "" {
-		return o, &outcome{stderr: g.err, code: 1}
+	if g.Err != "" {
+		return o, &outcome{stderr: g.Err, code: 1}
 	}
-	o.operands = g.operands
+	o.operands = g.Operands
 	if len(o.operands) == 0 && o.action != actionLoad && o.action != actionClearStats && o.action != actionPrint {
 		return o, &outcome{stderr: "Expected key after options\n", code: 1}
 	}

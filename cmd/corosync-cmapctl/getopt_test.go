@@ -5,35 +5,37 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/corosync-go/corosync/cmd/internal/getopt"
 )
 
 func TestGetopt(t *testing.T) {
 	cases := []struct {
 		args  []string
 		posix bool
-		want  getoptResult
+		want  getopt.Result
 	}{
-		{[]string{"-bq", "-g", "k1", "k2"}, false, getoptResult{
-			opts: []opt{{name: 'b'}, {name: 'q'}, {name: 'g'}}, operands: []string{"k1", "k2"}}},
-		{[]string{"k1", "-g", "k2"}, false, getoptResult{
-			opts: []opt{{name: 'g'}}, operands: []string{"k1", "k2"}}},
-		{[]string{"k1", "-g", "k2"}, true, getoptResult{operands: []string{"k1", "-g", "k2"}}},
-		{[]string{"-mstats", "-m", "-g", "-p"}, false, getoptResult{
-			opts: []opt{{name: 'm', arg: "stats"}, {name: 'm', arg: "-g"}}, err: "prog: option requires an argument -- 'p'\n"}},
-		{[]string{"-bx", "-q"}, false, getoptResult{
-			opts: []opt{{name: 'b'}}, err: "prog: invalid option -- 'x'\n"}},
-		{[]string{"--foo"}, false, getoptResult{err: "prog: invalid option -- '-'\n"}},
-		{[]string{"-:"}, false, getoptResult{err: "prog: invalid option -- ':'\n"}},
-		{[]string{"-\xff"}, false, getoptResult{err: "prog: invalid option -- '\xff'\n"}},
-		{[]string{"-", "--", "-b"}, false, getoptResult{operands: []string{"-", "-b"}}},
-		{[]string{"-s", "k", "i8", "--", "-5"}, false, getoptResult{
-			opts: []opt{{name: 's'}}, operands: []string{"k", "i8", "-5"}}},
-		{[]string{"-bpC", "x"}, false, getoptResult{
-			opts: []opt{{name: 'b'}, {name: 'p', arg: "C"}}, operands: []string{"x"}}},
-		{[]string{""}, false, getoptResult{operands: []string{""}}},
+		{[]string{"-bq", "-g", "k1", "k2"}, false, getopt.Result{
+			Opts: []getopt.Opt{{Name: 'b'}, {Name: 'q'}, {Name: 'g'}}, Operands: []string{"k1", "k2"}}},
+		{[]string{"k1", "-g", "k2"}, false, getopt.Result{
+			Opts: []getopt.Opt{{Name: 'g'}}, Operands: []string{"k1", "k2"}}},
+		{[]string{"k1", "-g", "k2"}, true, getopt.Result{Operands: []string{"k1", "-g", "k2"}}},
+		{[]string{"-mstats", "-m", "-g", "-p"}, false, getopt.Result{
+			Opts: []getopt.Opt{{Name: 'm', Arg: "stats"}, {Name: 'm', Arg: "-g"}}, Err: "prog: option requires an argument -- 'p'\n"}},
+		{[]string{"-bx", "-q"}, false, getopt.Result{
+			Opts: []getopt.Opt{{Name: 'b'}}, Err: "prog: invalid option -- 'x'\n"}},
+		{[]string{"--foo"}, false, getopt.Result{Err: "prog: invalid option -- '-'\n"}},
+		{[]string{"-:"}, false, getopt.Result{Err: "prog: invalid option -- ':'\n"}},
+		{[]string{"-\xff"}, false, getopt.Result{Err: "prog: invalid option -- '\xff'\n"}},
+		{[]string{"-", "--", "-b"}, false, getopt.Result{Operands: []string{"-", "-b"}}},
+		{[]string{"-s", "k", "i8", "--", "-5"}, false, getopt.Result{
+			Opts: []getopt.Opt{{Name: 's'}}, Operands: []string{"k", "i8", "-5"}}},
+		{[]string{"-bpC", "x"}, false, getopt.Result{
+			Opts: []getopt.Opt{{Name: 'b'}, {Name: 'p', Arg: "C"}}, Operands: []string{"x"}}},
+		{[]string{""}, false, getopt.Result{Operands: []string{""}}},
 	}
 	for _, c := range cases {
-		got := getopt("prog", c.args, optString, c.posix)
+		got := getopt.Parse("prog", c.args, optString, c.posix)
 		if !reflect.DeepEqual(got, c.want) {
 			t.Errorf("getopt(%q, posix %v) = %+v, want %+v", c.args, c.posix, got, c.want)
 		}
@@ -41,20 +43,20 @@ func TestGetopt(t *testing.T) {
 }
 
 // oracleLines formats a getopt result as the oracle's getopt mode prints glibc's.
-func oracleLines(r getoptResult) string {
+func oracleLines(r getopt.Result) string {
 	var sb strings.Builder
-	for _, o := range r.opts {
-		sb.WriteString("o " + string(o.name))
-		if strings.IndexByte("mpC", o.name) >= 0 {
-			sb.WriteString(" " + o.arg)
+	for _, o := range r.Opts {
+		sb.WriteString("o " + string(o.Name))
+		if strings.IndexByte("mpC", o.Name) >= 0 {
+			sb.WriteString(" " + o.Arg)
 		}
 		sb.WriteString("\n")
 	}
-	if r.err != "" {
+	if r.Err != "" {
 		sb.WriteString("E\n")
 		return sb.String()
 	}
-	for _, p := range r.operands {
+	for _, p := range r.Operands {
 		sb.WriteString("P " + p + "\n")
 	}
 	return sb.String()
@@ -77,9 +79,9 @@ func TestGetoptAgainstGlibc(t *testing.T) {
 			env = []string{"POSIXLY_CORRECT=1"}
 		}
 		out, stderr := runOracle(t, oracle, nil, env, append([]string{"getopt"}, args...)...)
-		got := getopt("prog", args, optString, posix)
-		if want := oracleLines(got); out != want || stderr != got.err {
-			t.Errorf("args %q (posix %v):\n glibc %q %q\n  ours %q %q", args, posix, out, stderr, want, got.err)
+		got := getopt.Parse("prog", args, optString, posix)
+		if want := oracleLines(got); out != want || stderr != got.Err {
+			t.Errorf("args %q (posix %v):\n glibc %q %q\n  ours %q %q", args, posix, out, stderr, want, got.Err)
 		}
 	}
 }
@@ -91,20 +93,20 @@ func FuzzGetopt(f *testing.F) {
 	f.Add("k\x00-\x00-Cx")
 	f.Fuzz(func(t *testing.T, joined string) {
 		args := strings.Split(joined, "\x00")
-		r := getopt("prog", args, optString, false)
-		if r.err != "" && !strings.HasPrefix(r.err, "prog: ") {
-			t.Fatalf("message %q", r.err)
+		r := getopt.Parse("prog", args, optString, false)
+		if r.Err != "" && !strings.HasPrefix(r.Err, "prog: ") {
+			t.Fatalf("message %q", r.Err)
 		}
-		if len(r.opts) > len(joined) {
-			t.Fatalf("%d options from %d bytes", len(r.opts), len(joined))
+		if len(r.Opts) > len(joined) {
+			t.Fatalf("%d options from %d bytes", len(r.Opts), len(joined))
 		}
-		for _, o := range r.opts {
-			if strings.IndexByte(optString, o.name) < 0 || o.name == ':' {
-				t.Fatalf("option %q is not in the option string", o.name)
+		for _, o := range r.Opts {
+			if strings.IndexByte(optString, o.Name) < 0 || o.Name == ':' {
+				t.Fatalf("option %q is not in the option string", o.Name)
 			}
 		}
 		// Every operand is an argument word.
-		for _, p := range r.operands {
+		for _, p := range r.Operands {
 			found := false
 			for _, a := range args {
 				found = found || a == p
