@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/corosync-go/corosync/cmd/internal/cserr"
 	"github.com/corosync-go/corosync/ipc"
 	"github.com/corosync-go/corosync/ipc/cmap"
 )
@@ -59,7 +60,7 @@ func (t *tool) iter(ctx context.Context, prefix string) ([]cmap.Entry, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		t.errorf("Failed to initialize iteration. Error %s\n", csName(csOf(err)))
+		t.errorf("Failed to initialize iteration. Error %s\n", cserr.Strerror(cserr.Of(err)))
 		return nil, exitStatus(1)
 	}
 	return entries, nil
@@ -81,7 +82,7 @@ func (t *tool) printStored(ctx context.Context, e cmap.Entry) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			t.errorf("Can't get value of %s. Error %s\n", e.Key, csName(csOf(err)))
+			t.errorf("Can't get value of %s. Error %s\n", e.Key, cserr.Strerror(cserr.Of(err)))
 			return nil
 		}
 	}
@@ -93,7 +94,7 @@ func (t *tool) printStored(ctx context.Context, e cmap.Entry) error {
 func (t *tool) getRetrying(ctx context.Context, key string) (cmap.Value, error) {
 	for tries := 0; ; tries++ {
 		v, err := t.cmap.Get(ctx, key)
-		if csOf(err) != ipc.CSErrTryAgain || tries >= maxTryAgain {
+		if cserr.Of(err) != ipc.CSErrTryAgain || tries >= maxTryAgain {
 			return v, err
 		}
 		if err := t.sys.wait(ctx, time.Second); err != nil {
@@ -111,7 +112,7 @@ func (t *tool) getKeys(ctx context.Context, keys []string) error {
 			v, err = t.cmap.Get(ctx, k)
 		}
 		if err != nil {
-			t.errorf("Can't get key %s. Error %s\n", k, csName(csOf(err)))
+			t.errorf("Can't get key %s. Error %s\n", k, cserr.Strerror(cserr.Of(err)))
 			return exitStatus(1)
 		}
 		t.out.Write(appendKey(nil, k, v.Type(), v, t.flags))
@@ -123,7 +124,7 @@ func (t *tool) getKeys(ctx context.Context, keys []string) error {
 func (t *tool) deleteKeys(ctx context.Context, keys []string) error {
 	for _, k := range keys {
 		if err := t.delete(ctx, k); err != nil {
-			t.errorf("Can't delete key %s. Error %s\n", k, csName(csOf(err)))
+			t.errorf("Can't delete key %s. Error %s\n", k, cserr.Strerror(cserr.Of(err)))
 			return exitStatus(1)
 		}
 	}
@@ -145,7 +146,7 @@ func (t *tool) deletePrefix(ctx context.Context, prefix string) error {
 	}
 	for _, e := range entries {
 		if err := t.delete(ctx, e.Key); err != nil {
-			t.errorf("Can't delete key %s. Error %s\n", e.Key, csName(csOf(err)))
+			t.errorf("Can't delete key %s. Error %s\n", e.Key, cserr.Strerror(cserr.Of(err)))
 		}
 	}
 	return nil
@@ -167,7 +168,7 @@ func (t *tool) setKey(ctx context.Context, key, typeName, text string) error {
 		v = cmap.Binary(data)
 	}
 	if err := t.set(ctx, key, v); err != nil {
-		t.errorf("Failed to set key %s. Error %s\n", key, csName(csOf(err)))
+		t.errorf("Failed to set key %s. Error %s\n", key, cserr.Strerror(cserr.Of(err)))
 		return exitStatus(1)
 	}
 	return nil

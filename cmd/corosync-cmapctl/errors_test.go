@@ -6,6 +6,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/corosync-go/corosync/cmd/internal/cserr"
 	"github.com/corosync-go/corosync/ipc"
 	"github.com/corosync-go/corosync/ipc/cmap"
 )
@@ -26,8 +27,8 @@ func TestCSName(t *testing.T) {
 		-1: "unknown error",
 	}
 	for cs, name := range want {
-		if got := csName(cs); got != name {
-			t.Errorf("csName(%d) = %q, want %q", cs, got, name)
+		if got := cserr.Strerror(cs); got != name {
+			t.Errorf("Strerror(%d) = %q, want %q", cs, got, name)
 		}
 	}
 }
@@ -47,8 +48,8 @@ func TestCSOf(t *testing.T) {
 		{cmap.ErrClosed, ipc.CSErrLibrary},
 	}
 	for _, c := range cases {
-		if got := csOf(c.err); got != c.want {
-			t.Errorf("csOf(%v) = %v, want %v", c.err, got, c.want)
+		if got := cserr.Of(c.err); got != c.want {
+			t.Errorf("Of(%v) = %v, want %v", c.err, got, c.want)
 		}
 	}
 }

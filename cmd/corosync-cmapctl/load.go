@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"github.com/corosync-go/corosync/cmd/internal/cserr"
 )
 
 // load applies a -p file line by line: sets, deletions and deletions by prefix. A file
@@ -29,7 +30,7 @@ func (t *tool) load(ctx context.Context, name string) error {
 			}
 		case lineDelete:
 			if err := t.delete(ctx, l.key); err != nil {
-				t.errorf("Can't delete key %s. Error %s\n", l.key, csName(csOf(err)))
+				t.errorf("Can't delete key %s. Error %s\n", l.key, cserr.Strerror(cserr.Of(err)))
 			}
 		case lineDeletePrefix:
 			if err := t.deletePrefix(ctx, l.key); err != nil {

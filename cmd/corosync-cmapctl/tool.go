@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/corosync-go/corosync/cmd/internal/cserr"
 	"github.com/corosync-go/corosync/ipc"
 	"github.com/corosync-go/corosync/ipc/cmap"
 )
@@ -121,9 +122,9 @@ func (t *tool) connect(ctx context.Context) error {
 			t.cmap = c
 			return nil
 		}
-		cs := csOf(err)
+		cs := cserr.Of(err)
 		if cs != ipc.CSErrTryAgain || tries >= maxTryAgain {
-			t.errorf("Failed to initialize the cmap API. Error %s\n", csName(cs))
+			t.errorf("Failed to initialize the cmap API. Error %s\n", cserr.Strerror(cs))
 			return exitStatus(1)
 		}
 		if err := t.sys.wait(ctx, time.Second); err != nil {

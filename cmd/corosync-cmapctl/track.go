@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/corosync-go/corosync/cmd/internal/cserr"
 	"github.com/corosync-go/corosync/ipc"
 	"github.com/corosync-go/corosync/ipc/cmap"
 )
@@ -23,7 +24,7 @@ func (t *tool) track(ctx context.Context, keys []string) error {
 			_, err = t.cmap.TrackAdd(ctx, k, flags)
 		}
 		if err != nil {
-			t.errorf("Failed to add tracking function. Error %s\n", csName(csOf(err)))
+			t.errorf("Failed to add tracking function. Error %s\n", cserr.Strerror(cserr.Of(err)))
 			return exitStatus(1)
 		}
 	}
@@ -36,7 +37,7 @@ func (t *tool) track(ctx context.Context, keys []string) error {
 		select {
 		case n, ok := <-events:
 			if !ok {
-				t.errorf("Dispatch error %s\n", csName(ipc.CSErrLibrary))
+				t.errorf("Dispatch error %s\n", cserr.Strerror(ipc.CSErrLibrary))
 				return nil
 			}
 			t.printNotification(n)

@@ -3,29 +3,20 @@ package cserr
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/corosync-go/corosync/ipc"
 	"golang.org/x/sys/unix"
 )
 
-// csText is cs_strerror's wording in corosync 3.1.7 (common_lib/error_conversion.c): the
-// code's name, "success" for CS_OK.
-var csText = map[ipc.CS]string{
-	ipc.CSOk: "success", 2: "CS_ERR_LIBRARY", 3: "CS_ERR_VERSION", 4: "CS_ERR_INIT",
-	8: "CS_ERR_NO_MEMORY", 13: "CS_ERR_NAME_TOO_LONG", 5: "CS_ERR_TIMEOUT",
-	6: "CS_ERR_TRY_AGAIN", 7: "CS_ERR_INVALID_PARAM", 9: "CS_ERR_BAD_HANDLE",
-	10: "CS_ERR_BUSY", 11: "CS_ERR_ACCESS", 12: "CS_ERR_NOT_EXIST", 14: "CS_ERR_EXIST",
-	15: "CS_ERR_NO_SPACE", 16: "CS_ERR_INTERRUPT", 17: "CS_ERR_NAME_NOT_FOUND",
-	18: "CS_ERR_NO_RESOURCES", 19: "CS_ERR_NOT_SUPPORTED", 20: "CS_ERR_BAD_OPERATION",
-	21: "CS_ERR_FAILED_OPERATION", 22: "CS_ERR_MESSAGE_ERROR", 23: "CS_ERR_QUEUE_FULL",
-	24: "CS_ERR_QUEUE_NOT_AVAILABLE", 25: "CS_ERR_BAD_FLAGS", 26: "CS_ERR_TOO_BIG",
-	27: "CS_ERR_NO_SECTIONS", 28: "CS_ERR_CONTEXT_NOT_FOUND", 30: "CS_ERR_TOO_MANY_GROUPS",
-	100: "CS_ERR_SECURITY",
-}
-
-// Strerror renders a code as libcorosync_common's cs_strerror does.
+// Strerror renders a code as libcorosync_common 3.1.7's cs_strerror does: "success" for
+// CS_OK, the code's name (without the trailing blanks later versions added), or
+// "unknown error".
 func Strerror(cs ipc.CS) string {
-	if s, ok := csText[cs]; ok {
+	if cs == ipc.CSOk {
+		return "success"
+	}
+	if s := cs.String(); strings.HasPrefix(s, "CS_ERR_") {
 		return s
 	}
 	return "unknown error"
