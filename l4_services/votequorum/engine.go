@@ -50,9 +50,17 @@ type Engine struct {
 	gen    [2]uint64
 	left   chan struct{} // closed when this node's leaving nodeinfo is delivered
 
-	keys     chan struct{}
-	keyMu    sync.Mutex
-	keyNames []string
+	keys    chan struct{}
+	keyMu   sync.Mutex
+	changed keyChanges
+}
+
+// keyChanges are the configuration changes waiting for the engine's goroutine: a burst
+// of them (a reload writes many keys) re-reads the configuration once.
+type keyChanges struct {
+	cancelWFA   bool   // quorum.cancel_wait_for_all was set
+	reloadEnded bool   // config.totemconfig_reload_in_progress changed
+	other       string // the last of the other quorum.* and nodelist.* keys changed
 }
 
 // New creates the engine; Bind must give it its Sender, then Init reads the configuration.
@@ -102,10 +110,19 @@ func (e *Engine) Start(ctx context.Context) error {
 		{"config.totemconfig_reload_in_progress", icmap.Add | icmap.Modify},
 	} {
 		h, err := e.cfg.Map.Track(t.key, t.flags, func(_ icmap.Event, key string, _, _ icmap.Value) {
-			// Trackers must not change the map synchronously: queue the key.
+			// Trackers must not change the map synchronously: note the change. As in
+			// corosync, a change made while a reload is under way is ignored (the
+			// reload's end re-reads everything).
 			e.keyMu.Lock()
-			if len(e.keyNames) < 1024 {
-				e.keyNames = append(e.keyNames, key)
+			switch key {
+			case "quorum.cancel_wait_for_all":
+				e.changed.cancelWFA = true
+			case "config.totemconfig_reload_in_progress":
+				e.changed.reloadEnded = true
+			default:
+				if !reloading(e.cfg.Map) {
+					e.changed.other = key
+				}
 			}
 			e.keyMu.Unlock()
 			select {
@@ -130,38 +147,22 @@ func (e *Engine) Start(ctx context.Context) error {
 				return
 			case <-e.keys:
 				e.keyMu.Lock()
-				names := e.keyNames
-				e.keyNames = nil
+				ch := e.changed
+				e.changed = keyChanges{}
 				e.keyMu.Unlock()
-				for _, k := range coalesce(names) {
-					e.mu.Lock()
-					e.core.refresh(k)
-					e.mu.Unlock()
+				e.mu.Lock()
+				if ch.cancelWFA {
+					e.core.refresh("quorum.cancel_wait_for_all")
 				}
+				reread := ch.reloadEnded && e.core.refresh("config.totemconfig_reload_in_progress")
+				if ch.other != "" && !reread {
+					e.core.refresh(ch.other)
+				}
+				e.mu.Unlock()
 			}
 		}
 	}()
 	return nil
-}
-
-// coalesce keeps the keys that act on their own (cancel_wait_for_all, the reload flag)
-// and one of the others: a burst of changes (a reload writes many keys) re-reads the
-// configuration once.
-func coalesce(keys []string) []string {
-	var out []string
-	other := ""
-	for _, k := range keys {
-		switch k {
-		case "quorum.cancel_wait_for_all", "config.totemconfig_reload_in_progress":
-			out = append(out, k)
-		default:
-			other = k
-		}
-	}
-	if other != "" {
-		out = append(out, other)
-	}
-	return out
 }
 
 // Leave is votequorum_exec_exit_fn: with allow_downscale, it tells the others that this

@@ -8,6 +8,7 @@ import (
 	"github.com/corosync-go/corosync/ipc"
 	"github.com/corosync-go/corosync/ipc/cmap"
 	vq "github.com/corosync-go/corosync/ipc/votequorum"
+	"github.com/corosync-go/corosync/l4_services/icmap"
 )
 
 // --- sending
@@ -355,13 +356,22 @@ func (c *core) syncActivate() {
 
 // --- configuration reload (votequorum_refresh_config)
 
-func (c *core) refresh(key string) {
-	if v, ok := c.getU8("config.totemconfig_reload_in_progress"); ok && v != 0 {
-		return
+// reloading reports whether a configuration reload is under way (corosync ignores
+// quorum.* and nodelist.* changes then, and re-reads everything when it ends).
+func reloading(m *icmap.Map) bool {
+	v, err := m.Get("config.totemconfig_reload_in_progress")
+	return err == nil && v.Type() == cmap.TypeUint8 && v.Uint8() != 0
+}
+
+// refresh is votequorum_refresh_config for a change of key; reread says whether it read
+// the configuration again.
+func (c *core) refresh(key string) (reread bool) {
+	if reloading(c.m) {
+		return false
 	}
 	if key == "config.totemconfig_reload_in_progress" {
 		if v, err := c.m.Get("config.reload_status"); err == nil && v.Type() == cmap.TypeInt32 && v.Int32() != int32(ipc.CSOk) {
-			return
+			return false
 		}
 	}
 	if key == "quorum.cancel_wait_for_all" {
@@ -370,7 +380,7 @@ func (c *core) refresh(key string) {
 			if c.sendReconfigure(paramCancelWFA, c.us.id, 0) != nil {
 				c.log.Error("Failed to send Cancel WFA message to other nodes")
 			}
-			return
+			return false
 		}
 	}
 	oldVotes, oldExpected := c.us.votes, c.us.expected
@@ -383,4 +393,5 @@ func (c *core) refresh(key string) {
 	if c.us.expected != oldExpected && c.sendReconfigure(paramExpectedVotes, c.us.id, c.us.expected) != nil {
 		c.log.Error("Failed to send expected votes message to other nodes")
 	}
+	return true
 }
