@@ -131,7 +131,7 @@ type Service struct {
 	ring                cpg.RingID
 	downlist            []uint32
 	phase               syncPhase
-	joinlists           []joinMsg // newest first, as corosync prepends them
+	joinlists           []joinMsg // in arrival order; corosync prepends them, so it reads them newest first
 	window              bool      // between a regular configuration and activation
 	syncRing            syncRing  // the ring of the last regular configuration
 	held                []held
@@ -215,7 +215,7 @@ func (s *Service) Deliver(sender evs.NodeID, id uint16, msg []byte) {
 		}
 		s.log.Debug(fmt.Sprintf("got joinlist message from node %d", sender))
 		for _, e := range entries {
-			s.joinlists = append([]joinMsg{{node: uint32(sender), joinEntry: e}}, s.joinlists...)
+			s.joinlists = append(s.joinlists, joinMsg{node: uint32(sender), joinEntry: e})
 		}
 	case execDownList:
 		dl, err := decodeDownList(msg)
@@ -517,7 +517,8 @@ func sortedKeys(m map[string]string) []string {
 func (s *Service) joinlistInform() {
 	notify := groupNotify{}
 	names := map[string]string{}
-	for i, j := range s.joinlists {
+	for i := range s.joinlists {
+		j := s.joinlists[len(s.joinlists)-1-i] // newest first, as corosync's list
 		s.log.Debug(fmt.Sprintf("joinlist_messages[%d] group:%s, ip:%d, pid:%d", i, printGroup(j.Group), j.node, j.PID))
 		if j.node == s.cfg.NodeID {
 			continue
