@@ -136,8 +136,11 @@ func (s *Service) zcFreeAll(c *client) {
 // zcExecute is corosync's message_handler_req_lib_cpg_zc_execute: multicast the MCAST
 // request the mapping holds after its header.
 func (s *Service) zcExecute(c *client, h uint64) ipc.CS {
+	// c.zc changes only on this connection's requests and at its disconnect, which come
+	// one after another, so the copy of up to 4 MiB of client memory needs no lock.
 	s.mu.Lock()
 	m := c.zc[h]
+	s.mu.Unlock()
 	var g cpg.Guarantee
 	var msg []byte
 	ok := m != nil && guard(func() {
@@ -152,7 +155,6 @@ func (s *Service) zcExecute(c *client, h uint64) ipc.CS {
 	if s.debug() {
 		s.log.Debug(fmt.Sprintf("got ZC mcast request on conn=%d", c.id))
 	}
-	s.mu.Unlock()
 	if m == nil || !ok || msg == nil {
 		return ipc.CSErrInvalid
 	}
