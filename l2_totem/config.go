@@ -139,6 +139,8 @@ func (c *Config) EffectiveTokenTimeout() time.Duration {
 // DefaultConfig returns corosync 3.1.7's defaults for node id with the given token timeout
 // (DefaultToken is corosync's); derived timers (token_retransmit, hold, consensus) follow
 // corosync's formulas. Set NodelistSize (and call Validate) to apply token_coefficient.
+// PendingFramesMax is left zero: Validate derives it from FrameBytesMax, whatever that is
+// set to.
 func DefaultConfig(id NodeID, token time.Duration) Config {
 	c := Config{
 		NodeID:                     id,
@@ -156,12 +158,22 @@ func DefaultConfig(id NodeID, token time.Duration) Config {
 		FrameBytesMax:              DefaultFrameBytesMax,
 		WindowFramesMax:            DefaultWindowFramesMax,
 	}
-	c.fillDerived()
+	c.fillTimers()
 	return c
 }
 
-// fillDerived computes the timers corosync derives from token when they are left zero.
+// fillDerived computes what corosync derives when it is left zero: the timers, and the
+// pending queue's bound from the frame size.
 func (c *Config) fillDerived() {
+	c.fillTimers()
+	if c.PendingFramesMax == 0 && c.FrameBytesMax > 0 {
+		// corosync: MESSAGE_QUEUE_MAX = 4 MiB / netmtu, enough for four maximum-size messages.
+		c.PendingFramesMax = 4 << 20 / c.FrameBytesMax
+	}
+}
+
+// fillTimers computes the timers corosync derives from token when they are left zero.
+func (c *Config) fillTimers() {
 	if c.TokenRetransmitsBeforeLoss <= 0 {
 		c.TokenRetransmitsBeforeLoss = DefaultTokenRetransmitsBeforeLoss
 	}
@@ -175,10 +187,6 @@ func (c *Config) fillDerived() {
 	}
 	if c.Consensus == 0 {
 		c.Consensus = time.Duration(float64(c.EffectiveTokenTimeout()) * 1.2)
-	}
-	if c.PendingFramesMax == 0 && c.FrameBytesMax > 0 {
-		// corosync: MESSAGE_QUEUE_MAX = 4 MiB / netmtu, enough for four maximum-size messages.
-		c.PendingFramesMax = 4 << 20 / c.FrameBytesMax
 	}
 }
 

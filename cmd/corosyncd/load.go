@@ -182,8 +182,7 @@ func totemConfig(m *icmap.Map, nodeID uint32) evs.TotemConfig {
 	c.WindowSize = n("window_size", c.WindowSize)
 	c.MaxMessages = n("max_messages", c.MaxMessages)
 	c.TokenRetransmitsBeforeLoss = n("token_retransmits_before_loss_const", c.TokenRetransmitsBeforeLoss)
-	c.FrameBytesMax = frameBytes(m)
-	c.PendingFramesMax = 0 // derived from the frame size by Validate, as corosync's MESSAGE_QUEUE_MAX
+	c.FrameBytesMax = frameBytes(m) // Validate derives the pending queue's bound from it
 	c.Incarnation = uint32(time.Now().UnixNano())
 	return c
 }
